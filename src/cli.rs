@@ -1,0 +1,63 @@
+//! Command line: the `gatehouse` subcommands and their flags, each with an
+//! environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::ServeConfig;
+
+/// Self-hosted access server for AI coding assistants.
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "GATEHOUSE_LISTEN", default_value = "127.0.0.1:8008")]
+    pub listen: SocketAddr,
+
+    /// Folder for the SQLite database and the encryption key.
+    #[arg(long, env = "GATEHOUSE_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL; default: an SQLite file in the data dir.
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// The address users and Keycloak see, e.g. https://gatehouse.example.com.
+    /// Default: http://<listen address>.
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Log format: text or json.
+    #[arg(long, env = "GATEHOUSE_LOG_FORMAT", default_value = "text")]
+    pub log_format: crate::telemetry::LogFormat,
+}
+
+/// Runs the chosen subcommand to completion.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            crate::telemetry::init(args.log_format);
+            let config = ServeConfig::from_args(args)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(crate::app::serve(config))
+        }
+    }
+}
