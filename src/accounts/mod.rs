@@ -1,0 +1,6 @@
+//! People and their access: Plugin API Keys, Keycloak sign-in, and what a
+//! signed-in user sees about themselves.
+
+pub mod plugin_key;
+pub mod profile;
+pub mod signin;

@@ -1,0 +1,126 @@
+//! Every route of the server, and the layers around them.
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header::{
+    CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use super::AppState;
+use crate::auth::cross_site::is_same_site;
+use crate::web::error::PageError;
+use crate::web::{api, assets, health, pages};
+
+/// Forms and admin JSON are small; inference bodies get their own limit.
+const PAGE_BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(pages::login::home))
+        .route("/login", get(pages::login::login_page))
+        .route("/auth/keycloak/start", get(pages::keycloak_auth::start))
+        .route(
+            "/auth/keycloak/callback",
+            get(pages::keycloak_auth::callback),
+        )
+        .route("/logout", axum::routing::post(pages::keycloak_auth::logout))
+        .route("/me", get(pages::me::me_page))
+        .route("/me/key", axum::routing::post(pages::me::regenerate_key))
+        .route(
+            "/admin/login",
+            get(pages::admin_login::admin_login_page).post(pages::admin_login::admin_login),
+        )
+        .route(
+            "/admin/logout",
+            axum::routing::post(pages::admin_login::admin_logout),
+        )
+        .route("/admin", get(pages::admin_console::overview))
+        .route(
+            "/admin/settings/auth",
+            get(pages::admin_console::auth_settings_page)
+                .post(pages::admin_console::save_auth_settings),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_cross_site,
+        ));
+
+    let admin_api = Router::new().route(
+        "/admin/api/settings/keycloak",
+        get(api::settings::get_keycloak).put(api::settings::put_keycloak),
+    );
+
+    Router::new()
+        .merge(pages)
+        .merge(admin_api)
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/assets/gatehouse.css", get(assets::stylesheet))
+        .route("/assets/gatehouse.js", get(assets::script))
+        .fallback(not_found)
+        .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT))
+        .layer(security_header(
+            CONTENT_SECURITY_POLICY,
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:",
+        ))
+        .layer(security_header(X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        // The callback URL carries a one-time code: never pass it on as a referrer.
+        .layer(security_header(REFERRER_POLICY, "no-referrer"))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state)
+}
+
+fn security_header(
+    name: axum::http::HeaderName,
+    value: &'static str,
+) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// One span per request with the method and the matched route, never the
+/// raw URI: query strings can carry codes and states.
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    tracing::info_span!("request", method = %request.method(), route = %route)
+}
+
+async fn refuse_cross_site(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    if is_same_site(
+        request.method(),
+        request.headers(),
+        &app.public_url.origin(),
+    ) {
+        return next.run(request).await;
+    }
+    tracing::warn!(method = %request.method(), "refused a cross-site form submission");
+    PageError::new(
+        StatusCode::FORBIDDEN,
+        "cross_site",
+        "Request refused",
+        "This form was submitted from another site. Open gatehouse directly and try again.",
+    )
+    .try_again("/", "Open gatehouse")
+    .into_response()
+}
+
+async fn not_found() -> PageError {
+    PageError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Page not found",
+        "There is nothing at this address.",
+    )
+    .try_again("/", "Go to the start page")
+}

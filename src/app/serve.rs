@@ -1,0 +1,122 @@
+//! Start-up: storage, secrets, the admin token, the Keycloak client, the
+//! housekeeping task, and the listener with graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::{AppState, router};
+use crate::auth::admin_token::Established;
+use crate::auth::{AdminToken, AttemptThrottle, Sessions};
+use crate::config::ServeConfig;
+use crate::crypto::SecretBox;
+use crate::keycloak::Keycloak;
+use crate::store::Store;
+
+const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(300);
+
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data dir {}", config.data_dir.display()))?;
+
+    let store = Store::open(&config.database_url)
+        .await
+        .context("opening the database")?;
+    let secrets = match &config.secret_key {
+        Some(key) => SecretBox::from_base64(key).context("GATEHOUSE_SECRET_KEY")?,
+        None => SecretBox::load_or_create(&config.data_dir)?,
+    };
+    let admin_token = match AdminToken::establish(&store, config.admin_token.as_deref()).await? {
+        Established::FromEnvironment(token) | Established::Stored(token) => token,
+        Established::Generated(plain, token) => {
+            announce_generated_token(&plain);
+            token
+        }
+    };
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(15))
+        .user_agent(concat!("gatehouse/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("building the HTTP client")?;
+
+    let state = AppState {
+        public_url: config.public_url.clone(),
+        sessions: Sessions::new(store.clone(), config.public_url.is_https()),
+        store: store.clone(),
+        secrets: Arc::new(secrets),
+        admin_token: Arc::new(admin_token),
+        keycloak: Keycloak::new(http),
+        admin_throttle: Arc::new(AttemptThrottle::new(5, Duration::from_secs(900))),
+    };
+    tokio::spawn(housekeeping(store.clone()));
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    tracing::info!(listen = %config.listen, public_url = %config.public_url.as_str(), "gatehouse is serving");
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving HTTP")?;
+    store.close().await;
+    tracing::info!("gatehouse stopped");
+    Ok(())
+}
+
+/// Shows a generated admin token once, on the console, outside the log.
+fn announce_generated_token(token: &str) {
+    eprintln!(
+        "\n==================================================================\n\
+         No GATEHOUSE_ADMIN_TOKEN was set, so gatehouse generated one.\n\
+         It is shown only this once; gatehouse keeps only its hash.\n\n    \
+         {token}\n\n\
+         Sign in at /admin/login with it. To choose your own, set\n\
+         GATEHOUSE_ADMIN_TOKEN (24+ random characters) and restart.\n\
+         ==================================================================\n"
+    );
+}
+
+async fn housekeeping(store: Store) {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+    loop {
+        tick.tick().await;
+        match store.purge_expired().await {
+            Ok(removed) if removed > 0 => {
+                tracing::debug!(removed, "purged expired sessions and sign-ins")
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "could not purge expired sessions"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,20 @@
+//! The state every request handler can reach.
+
+use std::sync::Arc;
+
+use crate::auth::{AdminToken, AttemptThrottle, Sessions};
+use crate::config::PublicUrl;
+use crate::crypto::SecretBox;
+use crate::keycloak::Keycloak;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub public_url: PublicUrl,
+    pub store: Store,
+    pub secrets: Arc<SecretBox>,
+    pub admin_token: Arc<AdminToken>,
+    pub sessions: Sessions,
+    pub keycloak: Keycloak,
+    pub admin_throttle: Arc<AttemptThrottle>,
+}

@@ -1,0 +1,4 @@
+//! `/admin/api`: the administrator's operations as JSON, authorized with
+//! `Authorization: Bearer <admin token>`.
+
+pub mod settings;

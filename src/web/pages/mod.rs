@@ -1,0 +1,8 @@
+//! Server-rendered pages for people: sign-in, their account, and the
+//! administrator's console.
+
+pub mod admin_console;
+pub mod admin_login;
+pub mod keycloak_auth;
+pub mod login;
+pub mod me;
