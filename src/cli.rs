@@ -42,9 +42,29 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// A TOML config file with gateway settings and upstream inference servers.
+    #[arg(long, env = "GATEHOUSE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// An upstream inference server, NAME=URL (repeatable); its models are
+    /// read from URL/v1/models.
+    #[arg(long = "upstream", value_name = "NAME=URL", value_parser = parse_upstream)]
+    pub upstreams: Vec<(String, String)>,
+
     /// Log format: text or json.
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", default_value = "text")]
     pub log_format: crate::telemetry::LogFormat,
+}
+
+fn parse_upstream(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((name, url)) if !name.trim().is_empty() && !url.trim().is_empty() => {
+            Ok((name.trim().to_owned(), url.trim().to_owned()))
+        }
+        _ => Err(format!(
+            "expected NAME=URL, e.g. vllm=http://127.0.0.1:8000/v1, not {raw:?}"
+        )),
+    }
 }
 
 /// Runs the chosen subcommand to completion.

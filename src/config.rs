@@ -7,9 +7,10 @@ use anyhow::{Context, bail};
 use url::Url;
 
 use crate::cli::ServeArgs;
+use crate::gateway::config_file::ConfigFile;
 
 /// Everything `gatehouse serve` needs to start.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ServeConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
@@ -19,6 +20,8 @@ pub struct ServeConfig {
     pub admin_token: Option<String>,
     /// Base64 of 32 bytes from `GATEHOUSE_SECRET_KEY`; replicas must share it.
     pub secret_key: Option<String>,
+    pub config_file: ConfigFile,
+    pub cli_upstreams: Vec<(String, String)>,
 }
 
 impl ServeConfig {
@@ -34,7 +37,13 @@ impl ServeConfig {
             Some(url) => PublicUrl::parse(&url)?,
             None => PublicUrl::for_listen_address(args.listen)?,
         };
+        let config_file = match &args.config {
+            Some(path) => crate::gateway::config_file::load(path)?,
+            None => ConfigFile::default(),
+        };
         Ok(Self {
+            config_file,
+            cli_upstreams: args.upstreams,
             listen: args.listen,
             data_dir: args.data_dir,
             database_url,

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod gateway;
 pub mod keycloak;
 pub mod settings;
 pub mod store;

@@ -8,13 +8,14 @@ use axum::http::header::{
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use super::AppState;
 use crate::auth::cross_site::is_same_site;
+use crate::gateway;
 use crate::web::error::PageError;
 use crate::web::{api, assets, health, pages};
 
@@ -30,17 +31,14 @@ pub fn router(state: AppState) -> Router {
             "/auth/keycloak/callback",
             get(pages::keycloak_auth::callback),
         )
-        .route("/logout", axum::routing::post(pages::keycloak_auth::logout))
+        .route("/logout", post(pages::keycloak_auth::logout))
         .route("/me", get(pages::me::me_page))
-        .route("/me/key", axum::routing::post(pages::me::regenerate_key))
+        .route("/me/key", post(pages::me::regenerate_key))
         .route(
             "/admin/login",
             get(pages::admin_login::admin_login_page).post(pages::admin_login::admin_login),
         )
-        .route(
-            "/admin/logout",
-            axum::routing::post(pages::admin_login::admin_logout),
-        )
+        .route("/admin/logout", post(pages::admin_login::admin_logout))
         .route("/admin", get(pages::admin_console::overview))
         .route(
             "/admin/settings/auth",
@@ -52,20 +50,67 @@ pub fn router(state: AppState) -> Router {
             refuse_cross_site,
         ));
 
-    let admin_api = Router::new().route(
-        "/admin/api/settings/keycloak",
-        get(api::settings::get_keycloak).put(api::settings::put_keycloak),
-    );
+    use api::gateway_admin as ga;
+    let admin_api = Router::new()
+        .route(
+            "/admin/api/settings/keycloak",
+            get(api::settings::get_keycloak).put(api::settings::put_keycloak),
+        )
+        .route("/admin/api/upstreams", get(ga::list_upstreams))
+        .route(
+            "/admin/api/upstreams/{name}",
+            put(ga::put_upstream).delete(ga::delete_upstream),
+        )
+        .route("/admin/api/teams", get(ga::list_teams))
+        .route("/admin/api/teams/{name}", put(ga::put_team))
+        .route("/admin/api/users/{username}", get(ga::get_user))
+        .route("/admin/api/users/{username}/team", put(ga::put_user_team))
+        .route(
+            "/admin/api/users/{username}/key/revoke",
+            post(ga::revoke_key),
+        )
+        .route(
+            "/admin/api/users/{username}/key/rotate",
+            post(ga::rotate_key),
+        )
+        .route(
+            "/admin/api/users/{username}/disable",
+            post(ga::disable_user),
+        )
+        .route("/admin/api/users/{username}/enable", post(ga::enable_user))
+        .route("/admin/api/usage", get(api::usage::totals))
+        .route("/admin/api/usage.csv", get(api::usage::totals_csv));
+
+    // The inference API reads its body itself, with its own (larger) limit.
+    let inference = Router::new()
+        .route("/v1/models", get(gateway::handlers::list_models))
+        .route("/v1/completions", post(gateway::handlers::completions))
+        .route(
+            "/v1/chat/completions",
+            post(gateway::handlers::chat_completions),
+        )
+        .route("/v1/embeddings", post(gateway::handlers::embeddings))
+        .route("/refact-caps", get(gateway::refact::caps))
+        .route("/coding_assistant_caps.json", get(gateway::refact::caps))
+        .route("/tokenizer/{*model}", get(gateway::refact::tokenizer))
+        .route(
+            "/stats/telemetry-basic",
+            post(gateway::refact::telemetry_basic),
+        )
+        .route("/stats/rh-stats", get(gateway::refact::own_stats));
 
     Router::new()
-        .merge(pages)
-        .merge(admin_api)
+        .merge(
+            pages
+                .merge(admin_api)
+                .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT)),
+        )
+        .merge(inference)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/assets/gatehouse.css", get(assets::stylesheet))
         .route("/assets/gatehouse.js", get(assets::script))
         .fallback(not_found)
-        .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT))
         .layer(security_header(
             CONTENT_SECURITY_POLICY,
             "default-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:",

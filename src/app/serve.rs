@@ -12,6 +12,7 @@ use crate::auth::admin_token::Established;
 use crate::auth::{AdminToken, AttemptThrottle, Sessions};
 use crate::config::ServeConfig;
 use crate::crypto::SecretBox;
+use crate::gateway::{Gateway, GatewayOptions};
 use crate::keycloak::Keycloak;
 use crate::store::Store;
 
@@ -45,11 +46,25 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .build()
         .context("building the HTTP client")?;
 
+    let secrets = Arc::new(secrets);
+    let (gateway, usage_writer) = Gateway::start(
+        store.clone(),
+        Arc::clone(&secrets),
+        GatewayOptions {
+            section: config.config_file.gateway,
+            file_upstreams: config.config_file.upstreams,
+            cli_upstreams: config.cli_upstreams,
+        },
+    )
+    .await?;
+    let watcher = tokio::spawn(gateway.clone().watch());
+
     let state = AppState {
+        gateway,
         public_url: config.public_url.clone(),
         sessions: Sessions::new(store.clone(), config.public_url.is_https()),
         store: store.clone(),
-        secrets: Arc::new(secrets),
+        secrets,
         admin_token: Arc::new(admin_token),
         keycloak: Keycloak::new(http),
         admin_throttle: Arc::new(AttemptThrottle::new(5, Duration::from_secs(900))),
@@ -67,6 +82,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving HTTP")?;
+    watcher.abort();
+    // The router and its state are gone: the usage writer drains and ends.
+    let _ = usage_writer.await;
     store.close().await;
     tracing::info!("gatehouse stopped");
     Ok(())

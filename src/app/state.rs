@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::{AdminToken, AttemptThrottle, Sessions};
 use crate::config::PublicUrl;
 use crate::crypto::SecretBox;
+use crate::gateway::Gateway;
 use crate::keycloak::Keycloak;
 use crate::store::Store;
 
@@ -17,4 +18,5 @@ pub struct AppState {
     pub sessions: Sessions,
     pub keycloak: Keycloak,
     pub admin_throttle: Arc<AttemptThrottle>,
+    pub gateway: Gateway,
 }

@@ -9,12 +9,20 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use super::Backend;
 
 /// (version, description, SQLite text, PostgreSQL text)
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/sqlite/0001_initial.sql"),
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/sqlite/0001_initial.sql"),
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "gateway",
+        include_str!("../../migrations/sqlite/0002_gateway.sql"),
+        include_str!("../../migrations/postgres/0002_gateway.sql"),
+    ),
+];
 
 /// The migrator for one engine; PostgreSQL's takes an advisory lock, so
 /// replicas starting together are safe.

@@ -3,11 +3,17 @@
 //! sqlx's `Any` driver, so queries use `$1` placeholders and only TEXT and
 //! BIGINT columns; times are unix milliseconds.
 
+mod access;
 mod migrations;
 mod pending_logins;
 mod plugin_keys;
 mod sessions;
 mod settings;
+mod teams;
+mod telemetry;
+mod upstreams;
+mod usage;
+mod user_admin;
 mod users;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -15,9 +21,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use access::KeyGrantRecord;
 pub use pending_logins::PendingLoginRecord;
 pub use plugin_keys::{ActiveKeyRecord, NewPluginKey};
 pub use sessions::{NewSession, SessionKind, SessionRecord};
+pub use teams::{TeamRecord, TeamRules};
+pub use upstreams::UpstreamRecord;
+pub use usage::{UsageGroup, UsageRecord, UsageTotal};
 pub use users::{NewUser, SignInRecord, UserRecord};
 
 #[derive(Debug, thiserror::Error)]

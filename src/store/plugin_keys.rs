@@ -63,20 +63,4 @@ impl Store {
             created_at: row.try_get("created_at")?,
         }))
     }
-
-    /// Revokes every key of the user and stores `key` in its place, atomically.
-    pub async fn replace_key(&self, user_id: &str, key: &NewPluginKey) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let now = now_millis();
-        sqlx::query(
-            "UPDATE plugin_keys SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        insert_key(&mut tx, user_id, key, now).await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }

@@ -1,4 +1,6 @@
 //! `/admin/api`: the administrator's operations as JSON, authorized with
 //! `Authorization: Bearer <admin token>`.
 
+pub mod gateway_admin;
 pub mod settings;
+pub mod usage;

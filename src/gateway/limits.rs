@@ -1,0 +1,154 @@
+//! Per-team rate limits: requests per minute and tokens per minute, as
+//! token buckets that refill continuously.
+//!
+//! Limitation: buckets live in this process, so with N replicas a team can
+//! use up to N times its limit. The README says so.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use super::error::GatewayError;
+use crate::store::TeamRecord;
+
+struct Bucket {
+    level: f64,
+    updated: Instant,
+}
+
+impl Bucket {
+    fn full(capacity: f64) -> Self {
+        Self {
+            level: capacity,
+            updated: Instant::now(),
+        }
+    }
+
+    fn refill(&mut self, per_minute: f64) {
+        let elapsed = self.updated.elapsed().as_secs_f64();
+        self.level = (self.level + elapsed * per_minute / 60.0).min(per_minute);
+        self.updated = Instant::now();
+    }
+
+    /// Seconds until the level reaches 1 again.
+    fn wait_seconds(&self, per_minute: f64) -> u64 {
+        let missing = 1.0 - self.level;
+        ((missing * 60.0 / per_minute).ceil() as u64).max(1)
+    }
+}
+
+#[derive(Default)]
+pub struct RateLimits {
+    requests: Mutex<HashMap<String, Bucket>>,
+    tokens: Mutex<HashMap<String, Bucket>>,
+}
+
+impl RateLimits {
+    /// Admits one request of `team`, or says how long to wait.
+    pub fn admit(&self, team: &TeamRecord) -> Result<(), GatewayError> {
+        if let Some(limit) = team.tokens_per_minute.filter(|l| *l > 0) {
+            let per_minute = limit as f64;
+            let mut buckets = self.tokens.lock().map_err(|_| GatewayError::Internal)?;
+            let bucket = buckets
+                .entry(team.id.clone())
+                .or_insert_with(|| Bucket::full(per_minute));
+            bucket.refill(per_minute);
+            if bucket.level < 1.0 {
+                return Err(GatewayError::RateLimited {
+                    message: format!(
+                        "team \"{}\" used its {limit} tokens per minute; try again shortly",
+                        team.name
+                    ),
+                    retry_after_seconds: bucket.wait_seconds(per_minute),
+                });
+            }
+        }
+        if let Some(limit) = team.requests_per_minute.filter(|l| *l > 0) {
+            let per_minute = limit as f64;
+            let mut buckets = self.requests.lock().map_err(|_| GatewayError::Internal)?;
+            let bucket = buckets
+                .entry(team.id.clone())
+                .or_insert_with(|| Bucket::full(per_minute));
+            bucket.refill(per_minute);
+            if bucket.level < 1.0 {
+                return Err(GatewayError::RateLimited {
+                    message: format!(
+                        "team \"{}\" reached its limit of {limit} requests per minute",
+                        team.name
+                    ),
+                    retry_after_seconds: bucket.wait_seconds(per_minute),
+                });
+            }
+            bucket.level -= 1.0;
+        }
+        Ok(())
+    }
+
+    /// Charges tokens a finished request used against the team's budget.
+    pub fn charge_tokens(&self, team: &TeamRecord, tokens: i64) {
+        let Some(limit) = team.tokens_per_minute.filter(|l| *l > 0) else {
+            return;
+        };
+        let per_minute = limit as f64;
+        if let Ok(mut buckets) = self.tokens.lock() {
+            let bucket = buckets
+                .entry(team.id.clone())
+                .or_insert_with(|| Bucket::full(per_minute));
+            bucket.refill(per_minute);
+            bucket.level -= tokens as f64;
+        }
+    }
+
+    /// Forgets all buckets (a team's limits changed).
+    pub fn reset(&self) {
+        for map in [&self.requests, &self.tokens] {
+            if let Ok(mut buckets) = map.lock() {
+                buckets.clear();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn team(rpm: Option<i64>, tpm: Option<i64>) -> TeamRecord {
+        TeamRecord {
+            id: "t".into(),
+            name: "t".into(),
+            allowed_models: None,
+            default_completion_model: None,
+            default_chat_model: None,
+            requests_per_minute: rpm,
+            tokens_per_minute: tpm,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn requests_beyond_the_limit_wait() {
+        let limits = RateLimits::default();
+        let team = team(Some(2), None);
+        assert!(limits.admit(&team).is_ok());
+        assert!(limits.admit(&team).is_ok());
+        let Err(GatewayError::RateLimited {
+            retry_after_seconds,
+            ..
+        }) = limits.admit(&team)
+        else {
+            panic!("third request admitted");
+        };
+        assert!((1..=30).contains(&retry_after_seconds));
+    }
+
+    #[test]
+    fn tokens_are_charged_after_the_fact() {
+        let limits = RateLimits::default();
+        let team = team(None, Some(100));
+        assert!(limits.admit(&team).is_ok());
+        limits.charge_tokens(&team, 150);
+        assert!(limits.admit(&team).is_err());
+        assert!(limits.admit(&self::team(None, None)).is_ok());
+    }
+}

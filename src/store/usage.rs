@@ -1,0 +1,103 @@
+//! Usage records of the gateway, written in batches, and their totals.
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+/// One request through the gateway.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UsageRecord {
+    pub at: i64,
+    pub user_id: String,
+    pub team_id: String,
+    pub key_id: String,
+    pub endpoint: String,
+    pub model: String,
+    pub upstream: String,
+    pub status: i64,
+    pub streamed: bool,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub latency_ms: i64,
+}
+
+/// Totals for one user, team or model.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UsageTotal {
+    pub name: String,
+    pub requests: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+}
+
+impl Store {
+    /// Writes a batch in one transaction.
+    pub async fn insert_usage(&self, records: &[UsageRecord]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for r in records {
+            sqlx::query(
+                "INSERT INTO usage_records (at, user_id, team_id, key_id, endpoint, model, upstream, \
+                     status, streamed, prompt_tokens, completion_tokens, latency_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(r.at)
+            .bind(&r.user_id)
+            .bind(&r.team_id)
+            .bind(&r.key_id)
+            .bind(&r.endpoint)
+            .bind(&r.model)
+            .bind(&r.upstream)
+            .bind(r.status)
+            .bind(i64::from(r.streamed))
+            .bind(r.prompt_tokens)
+            .bind(r.completion_tokens)
+            .bind(r.latency_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Totals since `since` (unix ms), grouped by user name, team name or model.
+    pub async fn usage_totals(
+        &self,
+        group: UsageGroup,
+        since: i64,
+    ) -> Result<Vec<UsageTotal>, StoreError> {
+        let key = match group {
+            UsageGroup::User => "COALESCE(u.username, r.user_id)",
+            UsageGroup::Team => "COALESCE(t.name, r.team_id)",
+            UsageGroup::Model => "r.model",
+        };
+        let sql = format!(
+            "SELECT {key} AS name, COUNT(*) AS requests, \
+                    CAST(COALESCE(SUM(r.prompt_tokens), 0) AS BIGINT) AS prompt_tokens, \
+                    CAST(COALESCE(SUM(r.completion_tokens), 0) AS BIGINT) AS completion_tokens \
+             FROM usage_records r LEFT JOIN users u ON u.id = r.user_id \
+             LEFT JOIN teams t ON t.id = r.team_id WHERE r.at >= $1 \
+             GROUP BY {key} ORDER BY requests DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UsageTotal {
+                    name: row.try_get("name")?,
+                    requests: row.try_get("requests")?,
+                    prompt_tokens: row.try_get("prompt_tokens")?,
+                    completion_tokens: row.try_get("completion_tokens")?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum UsageGroup {
+    User,
+    Team,
+    Model,
+}
