@@ -12,6 +12,7 @@ pub mod config;
 pub mod crypto;
 pub mod gateway;
 pub mod keycloak;
+pub mod metrics;
 pub mod settings;
 pub mod store;
 pub mod telemetry;

@@ -219,3 +219,91 @@ async fn health_and_readiness_answer() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn console_pages_and_metrics_render() {
+    let server = Server::start(&fresh_data_dir(), Some(STRONG_TOKEN));
+    let client = http_client();
+    let signed_in = client
+        .post(server.url("/admin/login"))
+        .form(&[("token", STRONG_TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    let session = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let models = client
+        .get(server.url("/admin/models"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(models.status(), 200);
+    assert!(models.text().await.unwrap().contains("No upstream yet"));
+
+    let usage = client
+        .get(server.url("/admin/usage?group=team"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usage.status(), 200);
+    let html = usage.text().await.unwrap();
+    assert!(html.contains("id=\"usage-chart\"") && html.contains("No requests in this period"));
+
+    let csv = client
+        .get(server.url("/admin/usage.csv"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.text().await.unwrap().starts_with("name,requests,"));
+
+    let metrics = client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("gatehouse_http_requests_total{route=\"/admin/models\",status=\"200\"} 1")
+    );
+    assert!(metrics.contains("# TYPE gatehouse_http_request_duration_seconds histogram"));
+}
+
+#[tokio::test]
+async fn inference_api_refuses_requests_without_a_valid_key() {
+    let server = Server::start(&fresh_data_dir(), Some(STRONG_TOKEN));
+    let client = http_client();
+    let cases: [(Option<&str>, &str); 3] = [
+        (None, "no Plugin API Key"),
+        (Some("sk-not-ours"), "not a gatehouse Plugin API Key"),
+        (
+            Some("gk_abcdefghijkl_0123456789012345678901234567890123456789"),
+            "unknown, revoked",
+        ),
+    ];
+    for (key, expected) in cases {
+        let mut request = client.post(server.url("/v1/chat/completions")).body("{}");
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), 401);
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert!(
+            body["detail"].as_str().unwrap().contains(expected),
+            "{body}"
+        );
+        assert_eq!(body["error"]["message"], body["detail"]);
+    }
+}

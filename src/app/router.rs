@@ -16,6 +16,7 @@ use tower_http::trace::TraceLayer;
 use super::AppState;
 use crate::auth::cross_site::is_same_site;
 use crate::gateway;
+use crate::metrics::metrics;
 use crate::web::error::PageError;
 use crate::web::{api, assets, health, pages};
 
@@ -40,6 +41,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/logout", post(pages::admin_login::admin_logout))
         .route("/admin", get(pages::admin_console::overview))
+        .route(
+            "/admin/models",
+            get(pages::admin_models::models_page).post(pages::admin_models::save_upstream),
+        )
+        .route(
+            "/admin/models/delete",
+            post(pages::admin_models::remove_upstream),
+        )
+        .route("/admin/usage", get(pages::admin_usage::usage_page))
+        .route("/admin/usage.csv", get(pages::admin_usage::usage_csv))
         .route(
             "/admin/settings/auth",
             get(pages::admin_console::auth_settings_page)
@@ -108,9 +119,11 @@ pub fn router(state: AppState) -> Router {
         .merge(inference)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics_endpoint))
         .route("/assets/gatehouse.css", get(assets::stylesheet))
         .route("/assets/gatehouse.js", get(assets::script))
         .fallback(not_found)
+        .route_layer(middleware::from_fn(record_metrics))
         .layer(security_header(
             CONTENT_SECURITY_POLICY,
             "default-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:",
@@ -139,6 +152,29 @@ fn request_span(request: &Request) -> tracing::Span {
         .map(|path| path.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     tracing::info_span!("request", method = %request.method(), route = %route)
+}
+
+/// Counts every request by its matched route and status.
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    metrics().observe_request(&route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+async fn metrics_endpoint() -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        metrics().render(),
+    )
 }
 
 async fn refuse_cross_site(State(app): State<AppState>, request: Request, next: Next) -> Response {

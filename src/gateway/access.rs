@@ -15,6 +15,7 @@ use axum::http::header::AUTHORIZATION;
 use super::error::GatewayError;
 use crate::accounts::plugin_key;
 use crate::crypto::TokenDigest;
+use crate::metrics::metrics;
 use crate::store::{KeyGrantRecord, Store, TeamRecord};
 
 /// Cached grants older than this are checked against the database again.
@@ -74,9 +75,14 @@ impl AccessCache {
         }
         let digest = TokenDigest::of(key);
         let grant = match self.cached(digest.as_str()) {
-            Some(grant) => grant,
+            Some(grant) => {
+                metrics().key_check(true);
+                grant
+            }
             None => {
+                metrics().key_check(false);
                 let Some(grant) = store.key_grant(digest.as_str()).await? else {
+                    metrics().key_refused();
                     return Err(GatewayError::Unauthorized(
                         "this Plugin API Key is unknown, revoked or expired, or its user is \
                          disabled; sign in to gatehouse to get your current key"

@@ -20,6 +20,7 @@ use super::access::Caller;
 use super::error::GatewayError;
 use super::upstreams::Upstream;
 use super::usage::{AnswerMeta, UsageTap};
+use crate::metrics::metrics;
 
 /// The fields gatehouse reads from a request; everything else is opaque.
 #[derive(Deserialize)]
@@ -73,6 +74,7 @@ pub async fn forward(
             Err(SendError::Unreachable(reason)) => {
                 tracing::warn!(upstream = %upstream.name, model = %model, reason = %reason, "upstream unreachable; trying the next");
                 upstream.set_healthy(false);
+                metrics().upstream_error(&upstream.name, "unreachable");
                 last_error = Some(GatewayError::UpstreamUnavailable(format!(
                     "upstream \"{}\" for model \"{model}\" is unreachable: {reason}",
                     upstream.name
@@ -80,6 +82,7 @@ pub async fn forward(
             }
             Err(SendError::Timeout) => {
                 tracing::warn!(upstream = %upstream.name, model = %model, "upstream did not answer in time");
+                metrics().upstream_error(&upstream.name, "timeout");
                 return Err(GatewayError::UpstreamTimeout(format!(
                     "upstream \"{}\" did not answer within {} s for model \"{model}\"",
                     upstream.name,
@@ -204,11 +207,13 @@ fn observed(
                 Ok(Some(Err(err))) => {
                     tracing::warn!(upstream = %upstream, error = %err, "upstream answer broke off");
                     tap.fail(502);
+                    metrics().upstream_error(&upstream, "broken_stream");
                     Some((Err(std::io::Error::other(err)), (chunks, tap, true)))
                 }
                 Err(_) => {
                     tracing::warn!(upstream = %upstream, "upstream went silent; answer cut off");
                     tap.fail(504);
+                    metrics().upstream_error(&upstream, "idle_timeout");
                     let err = std::io::Error::new(std::io::ErrorKind::TimedOut, "upstream idle");
                     Some((Err(err), (chunks, tap, true)))
                 }

@@ -39,6 +39,7 @@ impl UsageRecorder {
 
     pub fn record(&self, record: UsageRecord) {
         if self.sender.try_send(record).is_err() {
+            crate::metrics::metrics().usage_dropped();
             tracing::warn!("usage queue full; a usage record was dropped");
         }
     }

@@ -101,3 +101,26 @@ pub enum UsageGroup {
     Team,
     Model,
 }
+
+impl Store {
+    /// Requests and tokens per UTC day since `since`, oldest first.
+    pub async fn usage_per_day(&self, since: i64) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at / 86400000 AS day, COUNT(*) AS requests, \
+                    CAST(COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS BIGINT) AS tokens \
+             FROM usage_records WHERE at >= $1 GROUP BY at / 86400000 ORDER BY day",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("day")?,
+                    row.try_get("requests")?,
+                    row.try_get("tokens")?,
+                ))
+            })
+            .collect()
+    }
+}

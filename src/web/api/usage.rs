@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::extract::AdminApiCaller;
-use crate::store::{UsageGroup, now_millis};
+use crate::store::{UsageGroup, UsageTotal, now_millis};
 use crate::web::error::ApiError;
 
 #[derive(Deserialize)]
@@ -53,8 +53,20 @@ pub async fn totals_csv(
     Query(query): Query<UsageQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let (group, since) = parse(&query)?;
+    let csv = totals_as_csv(&app.store.usage_totals(group, since).await?);
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (CONTENT_DISPOSITION, "attachment; filename=\"usage.csv\""),
+        ],
+        csv,
+    ))
+}
+
+/// Totals as CSV with a header line.
+pub fn totals_as_csv(totals: &[UsageTotal]) -> String {
     let mut csv = String::from("name,requests,prompt_tokens,completion_tokens\n");
-    for total in app.store.usage_totals(group, since).await? {
+    for total in totals {
         csv.push_str(&format!(
             "{},{},{},{}\n",
             csv_field(&total.name),
@@ -63,13 +75,7 @@ pub async fn totals_csv(
             total.completion_tokens
         ));
     }
-    Ok((
-        [
-            (CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (CONTENT_DISPOSITION, "attachment; filename=\"usage.csv\""),
-        ],
-        csv,
-    ))
+    csv
 }
 
 /// Quotes a CSV field, and defuses spreadsheet formulas in names.

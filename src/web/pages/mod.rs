@@ -3,6 +3,8 @@
 
 pub mod admin_console;
 pub mod admin_login;
+pub mod admin_models;
+pub mod admin_usage;
 pub mod keycloak_auth;
 pub mod login;
 pub mod me;
