@@ -130,8 +130,9 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(security_header(X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        // The callback URL carries a one-time code: never pass it on as a referrer.
-        .layer(security_header(REFERRER_POLICY, "no-referrer"))
+        // The callback URL carries a one-time code: never pass it to another site.
+        // (`no-referrer` would also make browsers send `Origin: null` on our own forms.)
+        .layer(security_header(REFERRER_POLICY, "same-origin"))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

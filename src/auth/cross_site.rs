@@ -11,7 +11,11 @@ pub fn is_same_site(method: &Method, headers: &HeaderMap, public_origin: &str) -
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return true;
     }
-    if let Some(origin) = headers.get("origin").and_then(|v| v.to_str().ok()) {
+    // Browsers send `Origin: null` for privacy reasons in some cases; then
+    // only Sec-Fetch-Site can tell.
+    if let Some(origin) = headers.get("origin").and_then(|v| v.to_str().ok())
+        && origin != "null"
+    {
         return origin == public_origin;
     }
     match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
@@ -51,5 +55,9 @@ mod tests {
             origin
         ));
         assert!(is_same_site(&Method::POST, &headers(&[]), origin));
+        let null_same = headers(&[("origin", "null"), ("sec-fetch-site", "same-origin")]);
+        assert!(is_same_site(&Method::POST, &null_same, origin));
+        let null_cross = headers(&[("origin", "null"), ("sec-fetch-site", "cross-site")]);
+        assert!(!is_same_site(&Method::POST, &null_cross, origin));
     }
 }
