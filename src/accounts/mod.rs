@@ -4,3 +4,5 @@
 pub mod plugin_key;
 pub mod profile;
 pub mod signin;
+pub mod team_mapping;
+pub mod teams;

@@ -7,6 +7,7 @@ use axum::http::HeaderMap;
 use serde::Deserialize;
 
 use super::plugin_key;
+use super::teams::{self, TeamError};
 use crate::app::AppState;
 use crate::auth::cookies::{self, LOGIN_COOKIE_PATH, LOGIN_COOKIE_PREFIX};
 use crate::crypto::{SecretBoxError, TokenDigest, random_alphanumeric, random_url_token};
@@ -20,7 +21,6 @@ pub const CALLBACK_PATH: &str = "/auth/keycloak/callback";
 const ATTEMPT_TTL_SECONDS: i64 = 600;
 const PENDING_PURPOSE: &str = "pending_login";
 const ID_TOKEN_PURPOSE: &str = "id_token";
-const DEFAULT_TEAM_ID: &str = "default";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -41,6 +41,8 @@ pub enum SignInError {
     MissingCode,
     #[error("the account is disabled in gatehouse")]
     AccountDisabled,
+    #[error(transparent)]
+    Team(#[from] TeamError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -153,6 +155,7 @@ pub async fn finish(
         .finish_login(&settings, &redirect_uri, &pending, &code)
         .await?;
 
+    let team = teams::assignment_for(&app.store, identity.groups.as_deref()).await?;
     let user = NewUser {
         id: random_alphanumeric(16).to_ascii_lowercase(),
         issuer: identity.issuer.clone(),
@@ -160,7 +163,8 @@ pub async fn finish(
         username: identity.username.clone(),
         email: identity.email.clone(),
         display_name: identity.display_name.clone(),
-        team_id: DEFAULT_TEAM_ID.to_owned(),
+        team,
+        group_paths: identity.groups.clone(),
     };
     let sealed_id_token = app.secrets.seal(ID_TOKEN_PURPOSE, &identity.id_token);
     let session = app.sessions.fresh(

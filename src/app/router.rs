@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(pages::keycloak_auth::logout))
         .route("/me", get(pages::me::me_page))
         .route("/me/key", post(pages::me::regenerate_key))
+        .route("/me/team", post(pages::me::choose_team))
         .route(
             "/admin/login",
             get(pages::admin_login::admin_login_page).post(pages::admin_login::admin_login),
@@ -74,6 +75,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/api/teams", get(ga::list_teams))
         .route("/admin/api/teams/{name}", put(ga::put_team))
+        .route(
+            "/admin/api/group-mappings",
+            get(api::group_mappings::list)
+                .put(api::group_mappings::put)
+                .delete(api::group_mappings::delete),
+        )
+        .route(
+            "/admin/api/group-mappings/policy",
+            put(api::group_mappings::put_policy),
+        )
         .route("/admin/api/users/{username}", get(ga::get_user))
         .route("/admin/api/users/{username}/team", put(ga::put_user_team))
         .route(

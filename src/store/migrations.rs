@@ -22,6 +22,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0002_gateway.sql"),
         include_str!("../../migrations/postgres/0002_gateway.sql"),
     ),
+    (
+        3,
+        "directory",
+        include_str!("../../migrations/sqlite/0003_directory.sql"),
+        include_str!("../../migrations/postgres/0003_directory.sql"),
+    ),
 ];
 
 /// The migrator for one engine; PostgreSQL's takes an advisory lock, so

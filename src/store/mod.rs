@@ -4,6 +4,7 @@
 //! BIGINT columns; times are unix milliseconds.
 
 mod access;
+mod group_mappings;
 mod migrations;
 mod pending_logins;
 mod plugin_keys;

@@ -19,13 +19,21 @@ impl Store {
         Ok(row.as_ref().map(user_from_row).transpose()?)
     }
 
-    /// Moves a user to an existing team; `false` if the team does not exist.
-    pub async fn set_user_team(&self, user_id: &str, team_id: &str) -> Result<bool, StoreError> {
+    /// Moves a user to an existing team, recording who chose it (`admin`
+    /// or `user`); `false` if the team does not exist.
+    pub async fn set_user_team(
+        &self,
+        user_id: &str,
+        team_id: &str,
+        chosen_by: &str,
+    ) -> Result<bool, StoreError> {
         let result = sqlx::query(
-            "UPDATE users SET team_id = $1 WHERE id = $2 AND EXISTS (SELECT 1 FROM teams WHERE id = $1)",
+            "UPDATE users SET team_id = $1, team_source = $3 \
+             WHERE id = $2 AND EXISTS (SELECT 1 FROM teams WHERE id = $1)",
         )
         .bind(team_id)
         .bind(user_id)
+        .bind(chosen_by)
         .execute(&self.pool)
         .await?;
         self.bump_access_revision().await?;
@@ -63,12 +71,19 @@ impl Store {
 
     /// Disables or re-enables a user. Disabling ends their sessions; their
     /// keys stay stored but are refused while disabled.
-    pub async fn set_user_disabled(&self, user_id: &str, disabled: bool) -> Result<(), StoreError> {
+    pub async fn set_user_disabled(
+        &self,
+        user_id: &str,
+        disabled: bool,
+        by: &str,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let disabled_at = disabled.then(now_millis);
-        sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+        let disabled_by = disabled.then_some(by);
+        sqlx::query("UPDATE users SET disabled_at = $1, disabled_by = $3 WHERE id = $2")
             .bind(disabled_at)
             .bind(user_id)
+            .bind(disabled_by)
             .execute(&mut *tx)
             .await?;
         if disabled {

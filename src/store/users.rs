@@ -6,6 +6,7 @@ use sqlx::{Any, Row, Transaction};
 use super::plugin_keys::{NewPluginKey, insert_key};
 use super::sessions::{NewSession, insert_session};
 use super::{Store, StoreError, now_millis};
+use crate::accounts::team_mapping::{TeamAssignment, settle};
 
 /// A user as stored, with the name of their team.
 #[derive(Debug, Clone)]
@@ -18,7 +19,13 @@ pub struct UserRecord {
     pub display_name: Option<String>,
     pub team_id: String,
     pub team_name: String,
+    /// `default`, `mapping`, `user` or `admin`.
+    pub team_source: String,
+    /// Teams the group mapping offers the user to choose among.
+    pub team_choices: Vec<String>,
     pub disabled_at: Option<i64>,
+    /// `admin` or `directory` while disabled.
+    pub disabled_by: Option<String>,
 }
 
 /// The outcome of recording a sign-in.
@@ -38,11 +45,14 @@ pub struct NewUser {
     pub username: String,
     pub email: Option<String>,
     pub display_name: Option<String>,
-    pub team_id: String,
+    pub team: TeamAssignment,
+    /// Keycloak group paths, when the sign-in carried them.
+    pub group_paths: Option<Vec<String>>,
 }
 
 pub(super) const USER_COLUMNS: &str = "u.id, u.issuer, u.subject, u.username, u.email, \
-     u.display_name, u.team_id, t.name AS team_name, u.disabled_at";
+     u.display_name, u.team_id, t.name AS team_name, u.team_source, u.team_choices, \
+     u.disabled_at, u.disabled_by";
 
 pub(super) fn user_from_row(row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
     Ok(UserRecord {
@@ -54,8 +64,18 @@ pub(super) fn user_from_row(row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
         display_name: row.try_get("display_name")?,
         team_id: row.try_get("team_id")?,
         team_name: row.try_get("team_name")?,
+        team_source: row.try_get("team_source")?,
+        team_choices: json_list(row.try_get("team_choices")?),
         disabled_at: row.try_get("disabled_at")?,
+        disabled_by: row.try_get("disabled_by")?,
     })
+}
+
+/// A JSON list of strings from a nullable column; unreadable means empty.
+pub(super) fn json_list(value: Option<String>) -> Vec<String> {
+    value
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
 }
 
 impl Store {
@@ -71,12 +91,30 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let now = now_millis();
 
+        let existing = find_by_subject(&mut tx, &user.issuer, &user.subject).await?;
+        if existing.as_ref().is_some_and(|u| u.disabled_at.is_some()) {
+            tx.rollback().await?;
+            return Ok(SignInRecord::UserDisabled);
+        }
+        let current = existing
+            .as_ref()
+            .map(|u| (u.team_source.as_str(), u.team_id.as_str()));
+        let team = settle(current, user.team.clone());
+        let choices = serde_json::to_string(&team.choices).unwrap_or_else(|_| "[]".to_owned());
+        let groups = user
+            .group_paths
+            .as_ref()
+            .and_then(|g| serde_json::to_string(g).ok());
+
         sqlx::query(
             "INSERT INTO users (id, issuer, subject, username, email, display_name, team_id, \
-                                created_at, last_login_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                                team_source, team_choices, group_paths, created_at, last_login_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
              ON CONFLICT (issuer, subject) DO UPDATE SET username = excluded.username, \
                 email = excluded.email, display_name = excluded.display_name, \
+                team_id = excluded.team_id, team_source = excluded.team_source, \
+                team_choices = excluded.team_choices, \
+                group_paths = COALESCE(excluded.group_paths, users.group_paths), \
                 last_login_at = excluded.last_login_at",
         )
         .bind(&user.id)
@@ -85,16 +123,17 @@ impl Store {
         .bind(&user.username)
         .bind(&user.email)
         .bind(&user.display_name)
-        .bind(&user.team_id)
+        .bind(&team.team_id)
+        .bind(&team.source)
+        .bind(choices)
+        .bind(groups)
         .bind(now)
         .execute(&mut *tx)
         .await?;
 
-        let stored = user_by_subject(&mut tx, &user.issuer, &user.subject).await?;
-        if stored.disabled_at.is_some() {
-            tx.rollback().await?;
-            return Ok(SignInRecord::UserDisabled);
-        }
+        let Some(stored) = find_by_subject(&mut tx, &user.issuer, &user.subject).await? else {
+            return Err(StoreError::Database(sqlx::Error::RowNotFound));
+        };
         let has_key: Option<String> = sqlx::query_scalar(
             "SELECT id FROM plugin_keys WHERE user_id = $1 AND revoked_at IS NULL \
              AND (expires_at IS NULL OR expires_at > $2)",
@@ -132,11 +171,11 @@ impl Store {
     }
 }
 
-async fn user_by_subject(
+async fn find_by_subject(
     tx: &mut Transaction<'_, Any>,
     issuer: &str,
     subject: &str,
-) -> Result<UserRecord, StoreError> {
+) -> Result<Option<UserRecord>, StoreError> {
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM users u JOIN teams t ON t.id = u.team_id \
          WHERE u.issuer = $1 AND u.subject = $2"
@@ -144,9 +183,9 @@ async fn user_by_subject(
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(issuer)
         .bind(subject)
-        .fetch_one(&mut **tx)
+        .fetch_optional(&mut **tx)
         .await?;
-    Ok(user_from_row(&row)?)
+    Ok(row.as_ref().map(user_from_row).transpose()?)
 }
 
 impl Store {

@@ -184,7 +184,11 @@ pub async fn put_user_team(
 ) -> Result<Json<Value>, ApiError> {
     let choice = json_body(body, "{\"team\"}")?;
     let user = user_named(&app, &username).await?;
-    if !app.store.set_user_team(&user.id, &choice.team).await? {
+    if !app
+        .store
+        .set_user_team(&user.id, &choice.team, "admin")
+        .await?
+    {
         return Err(ApiError::bad_request(format!(
             "no team named \"{}\"",
             choice.team
@@ -242,7 +246,9 @@ async fn set_disabled(
     disabled: bool,
 ) -> Result<Json<Value>, ApiError> {
     let user = user_named(&app, &username).await?;
-    app.store.set_user_disabled(&user.id, disabled).await?;
+    app.store
+        .set_user_disabled(&user.id, disabled, "admin")
+        .await?;
     applied(&app).await?;
     tracing::info!(user_id = %user.id, disabled, "user access changed by an administrator");
     get_user(AdminApiCaller, State(app), Path(username)).await

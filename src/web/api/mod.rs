@@ -2,5 +2,6 @@
 //! `Authorization: Bearer <admin token>`.
 
 pub mod gateway_admin;
+pub mod group_mappings;
 pub mod settings;
 pub mod usage;

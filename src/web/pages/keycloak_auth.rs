@@ -8,6 +8,7 @@ use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::accounts::signin::{self, CallbackParams, SignInError};
+use crate::accounts::teams::TeamError;
 use crate::app::AppState;
 use crate::auth::extract::SignedInUser;
 use crate::settings;
@@ -170,7 +171,14 @@ fn sign_in_page_error(err: SignInError) -> PageError {
                  Settings > Auth and the server log.",
             ))
         }
-        SignInError::Store(err) => PageError::from(err),
+        SignInError::Team(TeamError::NotInAnyTeam) => try_again(PageError::new(
+            StatusCode::FORBIDDEN,
+            "not_in_a_team",
+            "You are not in a team that may use gatehouse",
+            "None of your Keycloak groups is mapped to a team here. Ask an administrator to add \
+             you to a mapped group.",
+        )),
+        SignInError::Team(TeamError::Store(err)) | SignInError::Store(err) => PageError::from(err),
         SignInError::Sealed(err) => {
             tracing::error!(error = %err, "a sealed sign-in value could not be opened");
             try_again(PageError::internal())

@@ -21,6 +21,7 @@ struct MePage {
     username: String,
     plugin_key: Option<String>,
     team: String,
+    team_choices: Vec<String>,
     endpoint: String,
     csrf: String,
     regenerated: bool,
@@ -43,6 +44,7 @@ pub async fn me_page(
         username: profile.username,
         plugin_key: profile.plugin_key,
         team: profile.team,
+        team_choices: signed_in.user.team_choices.clone(),
         endpoint: app.public_url.as_str().to_owned(),
         csrf: signed_in.session.csrf_token().to_owned(),
         regenerated: query.regenerated.is_some(),
@@ -64,6 +66,40 @@ pub async fn regenerate_key(
         .await
         .map_err(profile_error)?;
     Ok(Redirect::to("/me?regenerated=1"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TeamForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    team: String,
+}
+
+/// `POST /me/team`: the user picks one of the teams their groups offer.
+pub async fn choose_team(
+    State(app): State<AppState>,
+    signed_in: SignedInUser,
+    Form(form): Form<TeamForm>,
+) -> Result<Redirect, PageError> {
+    if !signed_in.session.csrf_matches(&form.csrf) {
+        return Err(stale_form());
+    }
+    if !signed_in.user.team_choices.contains(&form.team) {
+        return Err(PageError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "team_not_offered",
+            "That team is not available to you",
+            "Your Keycloak groups do not give you that team. Pick one from the list.",
+        )
+        .try_again("/me", "Back to your account"));
+    }
+    app.store
+        .set_user_team(&signed_in.user.id, &form.team, "user")
+        .await?;
+    app.gateway.changed().await?;
+    tracing::info!(user_id = %signed_in.user.id, team = %form.team, "user chose a team");
+    Ok(Redirect::to("/me"))
 }
 
 fn profile_error(err: ProfileError) -> PageError {
