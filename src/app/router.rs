@@ -121,10 +121,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/stats/rh-stats", get(gateway::refact::own_stats));
 
+    // Keycloak calls this from its server: no browser, no cross-site check.
+    let from_keycloak = Router::new().route(
+        "/auth/keycloak/backchannel-logout",
+        post(pages::backchannel_logout::backchannel_logout),
+    );
+
     Router::new()
         .merge(
             pages
                 .merge(admin_api)
+                .merge(from_keycloak)
                 .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT)),
         )
         .merge(inference)

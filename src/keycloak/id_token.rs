@@ -19,9 +19,9 @@ use super::error::IdTokenProblem;
 use super::identity::{Profile, display_name, groups_from_claim, non_blank};
 
 /// Clock difference tolerated between gatehouse and Keycloak.
-const LEEWAY: Duration = Duration::from_secs(60);
+pub(super) const LEEWAY: Duration = Duration::from_secs(60);
 
-const ACCEPTED_ALGORITHMS: [CoreJwsSigningAlgorithm; 8] = [
+pub(super) const ACCEPTED_ALGORITHMS: [CoreJwsSigningAlgorithm; 8] = [
     CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
     CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
     CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,

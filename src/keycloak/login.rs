@@ -145,7 +145,7 @@ impl Keycloak {
     }
 
     /// The realm's signing keys, from the cache unless `refresh` is set or they are stale.
-    async fn signing_keys(
+    pub(super) async fn signing_keys(
         &self,
         config: &ProviderConfig,
         refresh: bool,
@@ -161,7 +161,7 @@ impl Keycloak {
         Ok(keys)
     }
 
-    fn may_refresh_keys(&self, config: &ProviderConfig) -> bool {
+    pub(super) fn may_refresh_keys(&self, config: &ProviderConfig) -> bool {
         self.inner.cache.may_refresh_jwks(&config.issuer)
     }
 }

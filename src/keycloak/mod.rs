@@ -11,6 +11,7 @@ mod id_token;
 mod identity;
 mod login;
 mod logout;
+mod logout_token;
 mod settings;
 mod token;
 mod userinfo;
@@ -22,6 +23,7 @@ use tracing::{debug, info};
 pub use error::{IdTokenProblem, KeycloakError};
 pub use identity::SignedInIdentity;
 pub use login::{LoginRequest, PendingLogin};
+pub use logout_token::LogoutNotice;
 pub use settings::{ClientSecret, KeycloakSettings, SettingsError};
 
 use cache::ProviderCache;

@@ -121,3 +121,39 @@ impl Store {
         Ok(sessions.rows_affected() + logins.rows_affected())
     }
 }
+
+impl Store {
+    /// Ends the sessions Keycloak says have ended: those of Keycloak session
+    /// `sid`, or else every session of user `subject`; returns how many.
+    pub async fn end_keycloak_sessions(
+        &self,
+        issuer: &str,
+        sid: Option<&str>,
+        subject: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let result = match (sid, subject) {
+            (Some(sid), _) => {
+                sqlx::query(
+                    "DELETE FROM sessions WHERE keycloak_sid = $1 \
+                     AND user_id IN (SELECT id FROM users WHERE issuer = $2)",
+                )
+                .bind(sid)
+                .bind(issuer)
+                .execute(&self.pool)
+                .await?
+            }
+            (None, Some(subject)) => {
+                sqlx::query(
+                    "DELETE FROM sessions WHERE user_id IN \
+                     (SELECT id FROM users WHERE issuer = $1 AND subject = $2)",
+                )
+                .bind(issuer)
+                .bind(subject)
+                .execute(&self.pool)
+                .await?
+            }
+            (None, None) => return Ok(0),
+        };
+        Ok(result.rows_affected())
+    }
+}

@@ -5,6 +5,7 @@ pub mod admin_console;
 pub mod admin_login;
 pub mod admin_models;
 pub mod admin_usage;
+pub mod backchannel_logout;
 pub mod keycloak_auth;
 pub mod login;
 pub mod me;
