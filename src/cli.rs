@@ -21,6 +21,19 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Sign in with user name and password and print your Plugin API Key.
+    Login(LoginArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// gatehouse's address, e.g. https://gatehouse.example.com
+    #[arg(long, env = "GATEHOUSE_SERVER")]
+    pub server: String,
+
+    /// Your Keycloak user name; asked for when left out.
+    #[arg(long)]
+    pub username: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -79,5 +92,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("starting the async runtime")?;
             runtime.block_on(crate::app::serve(config))
         }
+        Command::Login(args) => crate::cli_login::run(&args.server, args.username),
     }
 }

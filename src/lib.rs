@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod cli_login;
 pub mod config;
 pub mod crypto;
 pub mod gateway;

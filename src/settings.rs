@@ -41,6 +41,9 @@ pub struct AuthSettingsUpdate {
     pub realm: String,
     pub client_id: String,
     pub client_secret: Option<String>,
+    /// Direct Access Grants for tools without a browser; `None` keeps the current choice.
+    #[serde(default)]
+    pub password_login: Option<bool>,
 }
 
 /// What may be shown to an administrator: everything but the secret.
@@ -51,18 +54,34 @@ pub struct AuthSettingsView {
     pub realm: String,
     pub client_id: String,
     pub client_secret_set: bool,
+    pub password_login: bool,
 }
 
-impl From<&KeycloakSettings> for AuthSettingsView {
-    fn from(settings: &KeycloakSettings) -> Self {
+impl AuthSettingsView {
+    pub fn new(settings: &KeycloakSettings, password_login: bool) -> Self {
         Self {
             enabled: settings.enabled,
             url: settings.url.clone(),
             realm: settings.realm.clone(),
             client_id: settings.client_id.clone(),
             client_secret_set: !settings.client_secret.expose().is_empty(),
+            password_login,
         }
     }
+
+    /// The view of what is stored now.
+    pub async fn current(store: &Store, secrets: &SecretBox) -> Result<Self, AuthSettingsError> {
+        let settings = load(store, secrets).await?;
+        Ok(Self::new(&settings, password_login_enabled(store).await?))
+    }
+}
+
+const PASSWORD_LOGIN_SETTING: &str = "password_login";
+
+/// Whether `POST /v1/login` may check passwords with Keycloak (on unless
+/// an administrator switched it off).
+pub async fn password_login_enabled(store: &Store) -> Result<bool, StoreError> {
+    Ok(store.setting(PASSWORD_LOGIN_SETTING).await?.as_deref() != Some("off"))
 }
 
 /// The Keycloak settings in force; disabled and empty before the first save.
@@ -106,6 +125,11 @@ pub async fn save(
         client_secret: ClientSecret::from(client_secret),
     };
     settings.validate()?;
+    if let Some(enabled) = update.password_login {
+        store
+            .put_setting(PASSWORD_LOGIN_SETTING, if enabled { "on" } else { "off" })
+            .await?;
+    }
 
     let stored = StoredSettings {
         enabled: settings.enabled,

@@ -1,6 +1,7 @@
 //! People and their access: Plugin API Keys, Keycloak sign-in, and what a
 //! signed-in user sees about themselves.
 
+pub mod password_login;
 pub mod plugin_key;
 pub mod profile;
 pub mod signin;

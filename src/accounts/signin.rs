@@ -175,7 +175,7 @@ pub async fn finish(
     let key = plugin_key::issue(&app.secrets);
     let user = match app
         .store
-        .record_sign_in(user, key.record, session.record.clone())
+        .record_sign_in(user, key.record, Some(session.record.clone()))
         .await?
     {
         SignInRecord::Recorded(user) => *user,

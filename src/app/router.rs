@@ -122,10 +122,12 @@ pub fn router(state: AppState) -> Router {
         .route("/stats/rh-stats", get(gateway::refact::own_stats));
 
     // Keycloak calls this from its server: no browser, no cross-site check.
-    let from_keycloak = Router::new().route(
-        "/auth/keycloak/backchannel-logout",
-        post(pages::backchannel_logout::backchannel_logout),
-    );
+    let from_keycloak = Router::new()
+        .route(
+            "/auth/keycloak/backchannel-logout",
+            post(pages::backchannel_logout::backchannel_logout),
+        )
+        .route("/v1/login", post(api::password_login::login));
 
     Router::new()
         .merge(

@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use super::{AppState, router};
 use crate::auth::admin_token::Established;
-use crate::auth::{AdminToken, AttemptThrottle, Sessions};
+use crate::auth::{AdminToken, AttemptThrottle, LoginThrottle, Sessions};
 use crate::config::ServeConfig;
 use crate::crypto::SecretBox;
 use crate::gateway::{Gateway, GatewayOptions};
@@ -68,6 +68,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         admin_token: Arc::new(admin_token),
         keycloak: Keycloak::new(http),
         admin_throttle: Arc::new(AttemptThrottle::new(5, Duration::from_secs(900))),
+        login_throttle: Arc::new(LoginThrottle::default()),
     };
     tokio::spawn(housekeeping(store.clone()));
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::auth::{AdminToken, AttemptThrottle, Sessions};
+use crate::auth::{AdminToken, AttemptThrottle, LoginThrottle, Sessions};
 use crate::config::PublicUrl;
 use crate::crypto::SecretBox;
 use crate::gateway::Gateway;
@@ -18,5 +18,6 @@ pub struct AppState {
     pub sessions: Sessions,
     pub keycloak: Keycloak,
     pub admin_throttle: Arc<AttemptThrottle>,
+    pub login_throttle: Arc<LoginThrottle>,
     pub gateway: Gateway,
 }

@@ -81,7 +81,7 @@ impl FromRequestParts<AppState> for AdminApiCaller {
                 ApiError::unauthorized("send the admin token as `Authorization: Bearer <token>`")
             })?;
         let address = client_address(parts);
-        if let Err(wait) = app.admin_throttle.check(address) {
+        if let Err(wait) = app.admin_throttle.check(&address) {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!("too many failed admin token attempts from this address; wait {wait} s"),
@@ -90,7 +90,7 @@ impl FromRequestParts<AppState> for AdminApiCaller {
         if app.admin_token.verify(token) {
             Ok(Self)
         } else {
-            app.admin_throttle.record_failure(address);
+            app.admin_throttle.record_failure(&address);
             tracing::warn!(client = %address, "admin API call with a wrong admin token");
             Err(ApiError::unauthorized("the admin token is not valid"))
         }

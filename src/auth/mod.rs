@@ -10,4 +10,4 @@ pub mod throttle;
 
 pub use admin_token::{AdminToken, AdminTokenError};
 pub use sessions::Sessions;
-pub use throttle::AttemptThrottle;
+pub use throttle::{AttemptThrottle, LoginThrottle};

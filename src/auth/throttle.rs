@@ -6,20 +6,22 @@
 //! hopeless.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const MAX_TRACKED_ADDRESSES: usize = 10_000;
 
-/// Allows `max_failures` failed attempts per address within `window`.
-pub struct AttemptThrottle {
+/// Allows `max_failures` failed attempts per key (a client address, a user
+/// name) within `window`.
+pub struct AttemptThrottle<K = IpAddr> {
     max_failures: u32,
     window: Duration,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    failures: Mutex<HashMap<K, (u32, Instant)>>,
 }
 
-impl AttemptThrottle {
+impl<K: Hash + Eq + Clone> AttemptThrottle<K> {
     pub fn new(max_failures: u32, window: Duration) -> Self {
         Self {
             max_failures,
@@ -29,12 +31,12 @@ impl AttemptThrottle {
     }
 
     /// `Err(seconds to wait)` when the address has failed too often.
-    pub fn check(&self, address: IpAddr) -> Result<(), u64> {
+    pub fn check(&self, address: &K) -> Result<(), u64> {
         let failures = self
             .failures
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match failures.get(&address) {
+        match failures.get(address) {
             Some(&(count, since)) if count >= self.max_failures => {
                 let elapsed = since.elapsed();
                 if elapsed < self.window {
@@ -47,7 +49,7 @@ impl AttemptThrottle {
         }
     }
 
-    pub fn record_failure(&self, address: IpAddr) {
+    pub fn record_failure(&self, address: &K) {
         let mut failures = self
             .failures
             .lock()
@@ -56,19 +58,36 @@ impl AttemptThrottle {
             let window = self.window;
             failures.retain(|_, (_, since)| since.elapsed() < window);
         }
-        let entry = failures.entry(address).or_insert((0, Instant::now()));
+        let entry = failures
+            .entry(address.clone())
+            .or_insert((0, Instant::now()));
         if entry.1.elapsed() >= self.window {
             *entry = (0, Instant::now());
         }
         entry.0 += 1;
     }
 
-    pub fn record_success(&self, address: IpAddr) {
+    pub fn record_success(&self, address: &K) {
         let mut failures = self
             .failures
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        failures.remove(&address);
+        failures.remove(address);
+    }
+}
+
+/// Throttles of password sign-in: per user name and per client address.
+pub struct LoginThrottle {
+    pub by_name: AttemptThrottle<String>,
+    pub by_address: AttemptThrottle<IpAddr>,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            by_name: AttemptThrottle::new(5, Duration::from_secs(900)),
+            by_address: AttemptThrottle::new(20, Duration::from_secs(900)),
+        }
     }
 }
 
@@ -78,16 +97,16 @@ mod tests {
 
     #[test]
     fn blocks_after_max_failures_and_success_resets() {
-        let throttle = AttemptThrottle::new(3, Duration::from_secs(60));
+        let throttle: AttemptThrottle = AttemptThrottle::new(3, Duration::from_secs(60));
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         for _ in 0..3 {
-            assert!(throttle.check(ip).is_ok());
-            throttle.record_failure(ip);
+            assert!(throttle.check(&ip).is_ok());
+            throttle.record_failure(&ip);
         }
-        let wait = throttle.check(ip).unwrap_err();
+        let wait = throttle.check(&ip).unwrap_err();
         assert!(wait > 0 && wait <= 60);
-        assert!(throttle.check("10.0.0.2".parse().unwrap()).is_ok());
-        throttle.record_success(ip);
-        assert!(throttle.check(ip).is_ok());
+        assert!(throttle.check(&"10.0.0.2".parse().unwrap()).is_ok());
+        throttle.record_success(&ip);
+        assert!(throttle.check(&ip).is_ok());
     }
 }

@@ -157,7 +157,11 @@ mod tests {
 
         let forbidden = decode(403, r#"{"error":"unknown_error"}"#).expect_err("403");
         assert_eq!(forbidden.code(), "missing_view_users");
-        assert!(forbidden.fix().contains("Clients > refact_client > Service accounts roles"));
+        assert!(
+            forbidden
+                .fix()
+                .contains("Clients > refact_client > Service accounts roles")
+        );
 
         let missing = decode(404, r#"{"error":"Realm not found."}"#).expect_err("404");
         assert_eq!(missing.code(), "keycloak_error");

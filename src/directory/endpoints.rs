@@ -130,6 +130,9 @@ mod tests {
             DirectoryError::Settings(SettingsError::SecretMissing)
         ));
         let err = Endpoints::new(&settings("")).expect_err("must fail");
-        assert!(matches!(err, DirectoryError::Settings(SettingsError::UrlMissing)));
+        assert!(matches!(
+            err,
+            DirectoryError::Settings(SettingsError::UrlMissing)
+        ));
     }
 }

@@ -74,10 +74,9 @@ impl<T> Pager<T> {
         };
         let max = self.listing.page_size;
         if page.len() > max {
-            return Err(self.malformed(format!(
-                "{} entries in a page of at most {max}",
-                page.len()
-            )));
+            return Err(
+                self.malformed(format!("{} entries in a page of at most {max}", page.len()))
+            );
         }
         let ids: Vec<String> = page.iter().map(|i| (self.id_of)(i).to_owned()).collect();
         let distinct: HashSet<&String> = ids.iter().collect();
@@ -91,7 +90,9 @@ impl<T> Pager<T> {
                     "the page at first={first} repeats the previous one"
                 )));
             }
-            let overlap_in_place = ids.first().is_some_and(|id| self.previous_page.contains(id));
+            let overlap_in_place = ids
+                .first()
+                .is_some_and(|id| self.previous_page.contains(id));
             if !overlap_in_place {
                 return self.start_again();
             }
@@ -207,7 +208,11 @@ mod tests {
         })
         .expect("reads");
         let items = p.into_items();
-        assert_eq!(items.len(), 25, "the late addition may be missed, nothing else");
+        assert_eq!(
+            items.len(),
+            25,
+            "the late addition may be missed, nothing else"
+        );
         assert!(names(10..35).iter().all(|n| items.contains(n)));
     }
 
@@ -244,7 +249,10 @@ mod tests {
         assert_eq!(p.next_request(), Some((9, 10)));
         let err = p.accept(names(0..10)).expect_err("repeats");
         assert_eq!(err.code(), "malformed_answer");
-        assert!(err.to_string().contains("repeats the previous one"), "{err}");
+        assert!(
+            err.to_string().contains("repeats the previous one"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -272,6 +280,10 @@ mod tests {
         let mut p = pager(10, 20);
         let err = drive(&mut p, &mut server, |_, _| {}).expect_err("too many");
         assert_eq!(err.code(), "directory_too_large");
-        assert_eq!(pager(1, 5).next_request(), Some((0, 2)), "page size is at least 2");
+        assert_eq!(
+            pager(1, 5).next_request(),
+            Some((0, 2)),
+            "page size is at least 2"
+        );
     }
 }

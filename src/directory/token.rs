@@ -4,6 +4,7 @@
 //! Limitation: two callers that miss the cache at once both ask Keycloak, which is harmless.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -22,10 +23,19 @@ const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
 /// Upper bound on how long a token is cached, whatever lifetime Keycloak announces.
 const LONGEST_CACHE: Duration = Duration::from_secs(60 * 60);
 
-/// A token fresh from Keycloak. Deliberately not `Debug`: it must never reach a log.
+/// A token fresh from Keycloak. Its `Debug` output leaves the token out.
 pub(super) struct IssuedToken {
     pub token: String,
     pub lifetime: Duration,
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token", &"[redacted]")
+            .field("lifetime", &self.lifetime)
+            .finish()
+    }
 }
 
 #[derive(Deserialize)]
@@ -95,7 +105,9 @@ fn parse_token(body: &[u8], path: &str) -> Result<IssuedToken, DirectoryError> {
     // It goes into an Authorization header: visible ASCII only.
     let token = answer.access_token;
     if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(malformed("access_token is empty or not printable".to_owned()));
+        return Err(malformed(
+            "access_token is empty or not printable".to_owned(),
+        ));
     }
     if answer.expires_in == 0 {
         return Err(malformed("expires_in is 0".to_owned()));
@@ -119,7 +131,10 @@ fn refused(
     url: &str,
 ) -> DirectoryError {
     let refusal: Option<Refusal> = serde_json::from_slice(body).ok();
-    let error = refusal.as_ref().and_then(|r| r.error.as_deref()).unwrap_or("");
+    let error = refusal
+        .as_ref()
+        .and_then(|r| r.error.as_deref())
+        .unwrap_or("");
     let description = refusal
         .as_ref()
         .and_then(|r| r.error_description.as_deref())
@@ -233,7 +248,14 @@ mod tests {
     const PATH: &str = "/realms/gatehouse/protocol/openid-connect/token";
 
     fn refusal(status: u16, body: &str) -> DirectoryError {
-        refused(status, body.as_bytes(), "refact_client", "gatehouse", PATH, "http://kc")
+        refused(
+            status,
+            body.as_bytes(),
+            "refact_client",
+            "gatehouse",
+            PATH,
+            "http://kc",
+        )
     }
 
     #[test]
@@ -297,7 +319,10 @@ mod tests {
             other.to_string(),
             format!("Keycloak refused the token request with HTTP 500 for {PATH}: HTTP 500")
         );
-        let named = refusal(400, r#"{"error":"invalid_request","error_description":"x"}"#);
+        let named = refusal(
+            400,
+            r#"{"error":"invalid_request","error_description":"x"}"#,
+        );
         assert!(named.to_string().ends_with("invalid_request: x"), "{named}");
     }
 

@@ -59,7 +59,10 @@ pub(super) async fn send(
     }
     let status = response.status();
     if matches!(status.as_u16(), 502..=504) {
-        return Err(unreachable(format!("HTTP {} from a proxy", status.as_u16())));
+        return Err(unreachable(format!(
+            "HTTP {} from a proxy",
+            status.as_u16()
+        )));
     }
 
     let mut body = Vec::new();
@@ -103,6 +106,9 @@ mod tests {
         let url = Url::parse("http://u:p@kc.example:8080/admin/realms/a/users?first=0&max=10")
             .expect("valid URL");
         assert_eq!(shown_path(&url), "/admin/realms/a/users?first=0&max=10");
-        assert_eq!(shown_url(&url), "http://kc.example:8080/admin/realms/a/users");
+        assert_eq!(
+            shown_url(&url),
+            "http://kc.example:8080/admin/realms/a/users"
+        );
     }
 }

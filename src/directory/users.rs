@@ -87,18 +87,21 @@ impl RawMembership {
     /// The group's full path, which must be absolute.
     pub fn checked_path(&self, path: &str) -> Result<&str, DirectoryError> {
         if self.path.len() < 2 || !self.path.starts_with('/') || has_control(&self.path) {
-            return Err(malformed(path, format!("group path {:?}", tidy(&self.path))));
+            return Err(malformed(
+                path,
+                format!("group path {:?}", tidy(&self.path)),
+            ));
         }
         Ok(&self.path)
     }
 }
 
 fn check_name(field: &str, value: &str, path: &str) -> Result<(), DirectoryError> {
-    if value.trim().is_empty()
-        || value.chars().count() > MAX_NAME_CHARS
-        || has_control(value)
-    {
-        return Err(malformed(path, format!("a user's {field} is {:?}", tidy(value))));
+    if value.trim().is_empty() || value.chars().count() > MAX_NAME_CHARS || has_control(value) {
+        return Err(malformed(
+            path,
+            format!("a user's {field} is {:?}", tidy(value)),
+        ));
     }
     Ok(())
 }
@@ -113,7 +116,10 @@ fn optional_text(
         return Ok(None);
     };
     if has_control(&value) || value.chars().count() > MAX_NAME_CHARS {
-        return Err(malformed(path, format!("a user's {field} is {:?}", tidy(value))));
+        return Err(malformed(
+            path,
+            format!("a user's {field} is {:?}", tidy(&value)),
+        ));
     }
     let value = value.trim();
     Ok((!value.is_empty()).then(|| value.to_owned()))
@@ -193,7 +199,10 @@ mod tests {
             r#"[{"id":1,"username":"u1","enabled":true}]"#,
             r#"[{"id":"1","username":"u1","enabled":"yes"}]"#,
         ] {
-            assert!(serde_json::from_str::<Vec<RawUser>>(json).is_err(), "{json}");
+            assert!(
+                serde_json::from_str::<Vec<RawUser>>(json).is_err(),
+                "{json}"
+            );
         }
         for json in [
             r#"[{"id":"","username":"u1","enabled":true}]"#,
@@ -225,7 +234,10 @@ mod tests {
                 {"id":"g2","path":"sales"},{"id":"g3","path":"/"}]"#,
         )
         .expect("parses");
-        assert_eq!(raw[0].checked_path(PATH).expect("ok"), "/engineering/backend");
+        assert_eq!(
+            raw[0].checked_path(PATH).expect("ok"),
+            "/engineering/backend"
+        );
         assert!(raw[1].checked_path(PATH).is_err());
         assert!(raw[2].checked_path(PATH).is_err());
         let member: Vec<RawMember> =

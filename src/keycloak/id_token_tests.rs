@@ -72,7 +72,7 @@ fn check(claims: Value) -> Result<VerifiedIdToken, IdTokenProblem> {
     let expected = Expected {
         issuer: ISSUER,
         client_id: CLIENT,
-        nonce: NONCE,
+        nonce: Some(NONCE),
     };
     verify(&sign(claims, "k1"), &key_set("k1"), &expected, now())
 }
@@ -190,7 +190,7 @@ fn unknown_key_is_reported_as_such() {
     let expected = Expected {
         issuer: ISSUER,
         client_id: CLIENT,
-        nonce: NONCE,
+        nonce: Some(NONCE),
     };
     let err = verify(&sign(claims(), "rotated"), &key_set("k1"), &expected, now());
     assert!(
@@ -208,7 +208,7 @@ fn tampered_payload_fails_the_signature() {
     let expected = Expected {
         issuer: ISSUER,
         client_id: CLIENT,
-        nonce: NONCE,
+        nonce: Some(NONCE),
     };
     let err = verify(&parts.join("."), &key_set("k1"), &expected, now());
     assert!(
@@ -224,7 +224,7 @@ fn symmetric_and_unsigned_tokens_are_refused() {
     let expected = Expected {
         issuer: ISSUER,
         client_id: CLIENT,
-        nonce: NONCE,
+        nonce: Some(NONCE),
     };
     for alg in ["HS256", "none"] {
         let header = json!({"alg": alg, "typ": "JWT"});
@@ -245,7 +245,7 @@ fn garbage_is_malformed() {
     let expected = Expected {
         issuer: ISSUER,
         client_id: CLIENT,
-        nonce: NONCE,
+        nonce: Some(NONCE),
     };
     let err = verify("not-a-jwt", &key_set("k1"), &expected, now());
     assert!(matches!(err, Err(IdTokenProblem::Malformed(_))), "{err:?}");

@@ -94,17 +94,30 @@ impl Keycloak {
             .await
             .inspect_err(|e| warn!(code = e.code(), error = %e, "token request failed"))?;
 
+        self.identity_from_tokens(&config, settings, tokens, Some(&pending.nonce))
+            .await
+    }
+
+    /// Verifies the ID token of `tokens` (fetching the keys again on an unknown key id) and
+    /// asks userinfo for `groups` when the ID token has none.
+    pub(super) async fn identity_from_tokens(
+        &self,
+        config: &ProviderConfig,
+        settings: &KeycloakSettings,
+        tokens: token::Tokens,
+        nonce: Option<&str>,
+    ) -> Result<SignedInIdentity, KeycloakError> {
         let expected = Expected {
             issuer: &config.issuer,
             client_id: settings.client_id.trim(),
-            nonce: &pending.nonce,
+            nonce,
         };
-        let keys = self.signing_keys(&config, false).await?;
+        let keys = self.signing_keys(config, false).await?;
         let verified = match id_token::verify(&tokens.id_token, &keys, &expected, now()) {
             // Keycloak may have rotated its keys since they were cached.
-            Err(IdTokenProblem::UnknownSigningKey) if self.may_refresh_keys(&config) => {
+            Err(IdTokenProblem::UnknownSigningKey) if self.may_refresh_keys(config) => {
                 info!("ID token signed with an unknown key; fetching the key set again");
-                let keys = self.signing_keys(&config, true).await?;
+                let keys = self.signing_keys(config, true).await?;
                 id_token::verify(&tokens.id_token, &keys, &expected, now())
             }
             other => other,

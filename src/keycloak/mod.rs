@@ -12,6 +12,7 @@ mod identity;
 mod login;
 mod logout;
 mod logout_token;
+mod password;
 mod settings;
 mod token;
 mod userinfo;

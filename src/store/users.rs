@@ -80,13 +80,14 @@ pub(super) fn json_list(value: Option<String>) -> Vec<String> {
 
 impl Store {
     /// Records a successful Keycloak sign-in in one transaction: creates or
-    /// refreshes the user (unless disabled), gives them `candidate_key` if they have no usable
-    /// key yet, and opens `session`. Nothing is written if any step fails.
+    /// refreshes the user (unless disabled), gives them `candidate_key` if
+    /// they have no usable key yet, and opens `session` if there is one.
+    /// Nothing is written if any step fails.
     pub async fn record_sign_in(
         &self,
         user: NewUser,
         candidate_key: NewPluginKey,
-        session: NewSession,
+        session: Option<NewSession>,
     ) -> Result<SignInRecord, StoreError> {
         let mut tx = self.pool.begin().await?;
         let now = now_millis();
@@ -145,15 +146,13 @@ impl Store {
         if has_key.is_none() {
             insert_key(&mut tx, &stored.id, &candidate_key, now).await?;
         }
-        insert_session(
-            &mut tx,
-            &NewSession {
+        if let Some(session) = session {
+            let session = NewSession {
                 user_id: Some(stored.id.clone()),
                 ..session
-            },
-            now,
-        )
-        .await?;
+            };
+            insert_session(&mut tx, &session, now).await?;
+        }
 
         tx.commit().await?;
         Ok(SignInRecord::Recorded(Box::new(stored)))

@@ -3,5 +3,6 @@
 
 pub mod gateway_admin;
 pub mod group_mappings;
+pub mod password_login;
 pub mod settings;
 pub mod usage;

@@ -14,10 +14,10 @@ pub async fn get_keycloak(
     _admin: AdminApiCaller,
     State(app): State<AppState>,
 ) -> Result<Json<AuthSettingsView>, ApiError> {
-    let settings = settings::load(&app.store, &app.secrets)
+    let view = AuthSettingsView::current(&app.store, &app.secrets)
         .await
         .map_err(api_error)?;
-    Ok(Json(AuthSettingsView::from(&settings)))
+    Ok(Json(view))
 }
 
 pub async fn put_keycloak(
@@ -31,11 +31,14 @@ pub async fn put_keycloak(
             rejection.body_text()
         ))
     })?;
-    let saved = settings::save(&app.store, &app.secrets, update)
+    settings::save(&app.store, &app.secrets, update)
         .await
         .map_err(api_error)?;
     app.keycloak.forget_cached();
-    Ok(Json(AuthSettingsView::from(&saved)))
+    let view = AuthSettingsView::current(&app.store, &app.secrets)
+        .await
+        .map_err(api_error)?;
+    Ok(Json(view))
 }
 
 fn api_error(err: AuthSettingsError) -> ApiError {

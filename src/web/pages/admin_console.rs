@@ -65,10 +65,9 @@ pub async fn auth_settings_page(
     AdminSession(session): AdminSession,
     Query(query): Query<SavedQuery>,
 ) -> Result<Response, PageError> {
-    let current = settings::load(&app.store, &app.secrets)
+    let form = AuthSettingsView::current(&app.store, &app.secrets)
         .await
         .map_err(settings_page_error)?;
-    let form = AuthSettingsView::from(&current);
     let page = AuthSettingsPage {
         section: "settings",
         csrf: session.csrf_token().to_owned(),
@@ -95,6 +94,7 @@ pub struct AuthSettingsForm {
     client_id: String,
     #[serde(default)]
     client_secret: String,
+    password_login: Option<String>,
 }
 
 /// `POST /admin/settings/auth`: Save Settings.
@@ -112,6 +112,7 @@ pub async fn save_auth_settings(
         realm: form.realm,
         client_id: form.client_id,
         client_secret: Some(form.client_secret),
+        password_login: Some(form.password_login.is_some()),
     };
     match settings::save(&app.store, &app.secrets, update.clone()).await {
         Ok(_) => {
@@ -132,6 +133,7 @@ pub async fn save_auth_settings(
                     realm: update.realm,
                     client_id: update.client_id,
                     client_secret_set: !current.client_secret.is_empty(),
+                    password_login: update.password_login.unwrap_or(true),
                 },
                 saved: false,
                 error: Some(format!("Not saved: {invalid}")),

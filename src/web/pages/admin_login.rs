@@ -40,7 +40,7 @@ pub async fn admin_login(
     Form(form): Form<AdminLoginForm>,
 ) -> Result<Response, PageError> {
     let address = peer.ip();
-    if let Err(wait) = app.admin_throttle.check(address) {
+    if let Err(wait) = app.admin_throttle.check(&address) {
         let page = AdminLoginPage {
             error: Some(format!(
                 "Too many failed attempts from your address. Wait {} minute(s) and try again.",
@@ -50,14 +50,14 @@ pub async fn admin_login(
         return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
     }
     if !app.admin_token.verify(form.token.trim()) {
-        app.admin_throttle.record_failure(address);
+        app.admin_throttle.record_failure(&address);
         tracing::warn!(client = %address, "administrator login with a wrong token");
         let page = AdminLoginPage {
             error: Some("That admin token is not valid. Check it and try again.".to_owned()),
         };
         return Ok((StatusCode::UNAUTHORIZED, page).into_response());
     }
-    app.admin_throttle.record_success(address);
+    app.admin_throttle.record_success(&address);
     let cookie = app.sessions.open_admin().await?;
     tracing::info!(client = %address, "administrator signed in");
     Ok((
