@@ -23,6 +23,19 @@ pub enum Command {
     Serve(ServeArgs),
     /// Sign in with user name and password and print your Plugin API Key.
     Login(LoginArgs),
+    /// Work with the Keycloak directory of a running gatehouse.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Sync users and groups from Keycloak now (needs GATEHOUSE_ADMIN_TOKEN).
+    Sync {
+        /// gatehouse's address, e.g. https://gatehouse.example.com
+        #[arg(long, env = "GATEHOUSE_SERVER")]
+        server: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +77,10 @@ pub struct ServeArgs {
     #[arg(long = "upstream", value_name = "NAME=URL", value_parser = parse_upstream)]
     pub upstreams: Vec<(String, String)>,
 
+    /// Minutes between directory syncs with Keycloak; 0 syncs only on demand.
+    #[arg(long, env = "GATEHOUSE_DIRECTORY_SYNC_MINUTES", default_value_t = 5)]
+    pub directory_sync_minutes: u64,
+
     /// Log format: text or json.
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", default_value = "text")]
     pub log_format: crate::telemetry::LogFormat,
@@ -92,6 +109,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("starting the async runtime")?;
             runtime.block_on(crate::app::serve(config))
         }
-        Command::Login(args) => crate::cli_login::run(&args.server, args.username),
+        Command::Login(args) => crate::remote::login::run(&args.server, args.username),
+        Command::Directory(DirectoryCommand::Sync { server }) => {
+            crate::remote::directory::sync(&server)
+        }
     }
 }

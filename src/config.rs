@@ -22,6 +22,8 @@ pub struct ServeConfig {
     pub secret_key: Option<String>,
     pub config_file: ConfigFile,
     pub cli_upstreams: Vec<(String, String)>,
+    /// How often to sync the Keycloak directory; `None`: only on demand.
+    pub directory_sync_every: Option<std::time::Duration>,
 }
 
 impl ServeConfig {
@@ -44,6 +46,8 @@ impl ServeConfig {
         Ok(Self {
             config_file,
             cli_upstreams: args.upstreams,
+            directory_sync_every: (args.directory_sync_minutes > 0)
+                .then(|| std::time::Duration::from_secs(args.directory_sync_minutes * 60)),
             listen: args.listen,
             data_dir: args.data_dir,
             database_url,

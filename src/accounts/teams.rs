@@ -1,7 +1,7 @@
 //! Deciding a person's team from their Keycloak groups, at every sign-in
 //! and every directory sync, with the policy for people no mapping covers.
 
-use super::team_mapping::{TeamAssignment, TeamDecision, decide};
+use super::team_mapping::{GroupMapping, TeamAssignment, TeamDecision, decide};
 use crate::store::{Store, StoreError};
 
 pub const DEFAULT_TEAM_ID: &str = "default";
@@ -43,40 +43,64 @@ pub async fn set_unmapped_policy(store: &Store, policy: UnmappedPolicy) -> Resul
     store.bump_access_revision().await
 }
 
-/// The team for someone in `groups` (`None`: the claim was absent).
-///
-/// Keycloak's group mapper leaves the claim out for a person in no group,
-/// so an absent claim counts as no groups here; a missing mapper shows up
-/// as everyone being unmapped, and the log says so.
+/// The mapping table and the unmapped policy, read once and applied to
+/// many people (a directory sync) or one (a sign-in).
+pub struct TeamRules {
+    mappings: Vec<GroupMapping>,
+    policy: UnmappedPolicy,
+}
+
+impl TeamRules {
+    pub fn new(mappings: Vec<GroupMapping>, policy: UnmappedPolicy) -> Self {
+        Self { mappings, policy }
+    }
+
+    pub async fn load(store: &Store) -> Result<Self, StoreError> {
+        Ok(Self {
+            mappings: store.group_mappings().await?,
+            policy: unmapped_policy(store).await?,
+        })
+    }
+
+    /// The team for someone in `groups` (`None`: the claim was absent).
+    ///
+    /// Keycloak's group mapper leaves the claim out for a person in no
+    /// group, so an absent claim counts as no groups here; a missing mapper
+    /// shows up as everyone being unmapped, and the log says so.
+    pub fn assign(&self, groups: Option<&[String]>) -> Result<TeamAssignment, TeamError> {
+        let default = TeamAssignment {
+            team_id: DEFAULT_TEAM_ID.into(),
+            source: "default".into(),
+            choices: Vec::new(),
+        };
+        if self.mappings.is_empty() {
+            return Ok(default);
+        }
+        let groups = groups.unwrap_or_else(|| {
+            tracing::warn!(
+                "no groups claim while teams are mapped from groups: the person is in no group, \
+                 or the client lacks a Group Membership mapper"
+            );
+            &[]
+        });
+        match decide(&self.mappings, groups) {
+            TeamDecision::Mapped { team_id, choices } => Ok(TeamAssignment {
+                team_id,
+                source: "mapping".into(),
+                choices,
+            }),
+            TeamDecision::Unmapped => match self.policy {
+                UnmappedPolicy::DefaultTeam => Ok(default),
+                UnmappedPolicy::Refuse => Err(TeamError::NotInAnyTeam),
+            },
+        }
+    }
+}
+
+/// The team for someone in `groups`, with the rules as stored now.
 pub async fn assignment_for(
     store: &Store,
     groups: Option<&[String]>,
 ) -> Result<TeamAssignment, TeamError> {
-    let mappings = store.group_mappings().await?;
-    let default = TeamAssignment {
-        team_id: DEFAULT_TEAM_ID.into(),
-        source: "default".into(),
-        choices: Vec::new(),
-    };
-    if mappings.is_empty() {
-        return Ok(default);
-    }
-    let groups = groups.unwrap_or_else(|| {
-        tracing::warn!(
-            "no groups claim while teams are mapped from groups: the person is in no group, or \
-             the client lacks a Group Membership mapper"
-        );
-        &[]
-    });
-    match decide(&mappings, groups) {
-        TeamDecision::Mapped { team_id, choices } => Ok(TeamAssignment {
-            team_id,
-            source: "mapping".into(),
-            choices,
-        }),
-        TeamDecision::Unmapped => match unmapped_policy(store).await? {
-            UnmappedPolicy::DefaultTeam => Ok(default),
-            UnmappedPolicy::Refuse => Err(TeamError::NotInAnyTeam),
-        },
-    }
+    TeamRules::load(store).await?.assign(groups)
 }

@@ -51,6 +51,14 @@ pub fn router(state: AppState) -> Router {
             post(pages::admin_models::remove_upstream),
         )
         .route("/admin/usage", get(pages::admin_usage::usage_page))
+        .route(
+            "/admin/directory",
+            get(pages::admin_directory::directory_page),
+        )
+        .route(
+            "/admin/directory/sync",
+            post(pages::admin_directory::sync_now),
+        )
         .route("/admin/usage.csv", get(pages::admin_usage::usage_csv))
         .route(
             "/admin/settings/auth",
@@ -84,6 +92,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/api/group-mappings/policy",
             put(api::group_mappings::put_policy),
+        )
+        .route(
+            "/admin/api/directory/sync",
+            get(api::directory::status).post(api::directory::start),
         )
         .route("/admin/api/users/{username}", get(ga::get_user))
         .route("/admin/api/users/{username}/team", put(ga::put_user_team))

@@ -12,6 +12,7 @@ use crate::auth::admin_token::Established;
 use crate::auth::{AdminToken, AttemptThrottle, LoginThrottle, Sessions};
 use crate::config::ServeConfig;
 use crate::crypto::SecretBox;
+use crate::directory_sync::{self, DirectorySync};
 use crate::gateway::{Gateway, GatewayOptions};
 use crate::keycloak::Keycloak;
 use crate::store::Store;
@@ -66,11 +67,18 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         store: store.clone(),
         secrets,
         admin_token: Arc::new(admin_token),
+        directory: DirectorySync::new(http.clone()),
+        directory_sync_minutes: config
+            .directory_sync_every
+            .map(|every| every.as_secs() / 60),
         keycloak: Keycloak::new(http),
         admin_throttle: Arc::new(AttemptThrottle::new(5, Duration::from_secs(900))),
         login_throttle: Arc::new(LoginThrottle::default()),
     };
     tokio::spawn(housekeeping(store.clone()));
+    if let Some(every) = config.directory_sync_every {
+        tokio::spawn(directory_sync::schedule(state.clone(), every));
+    }
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::{AdminToken, AttemptThrottle, LoginThrottle, Sessions};
 use crate::config::PublicUrl;
 use crate::crypto::SecretBox;
+use crate::directory_sync::DirectorySync;
 use crate::gateway::Gateway;
 use crate::keycloak::Keycloak;
 use crate::store::Store;
@@ -20,4 +21,7 @@ pub struct AppState {
     pub admin_throttle: Arc<AttemptThrottle>,
     pub login_throttle: Arc<LoginThrottle>,
     pub gateway: Gateway,
+    pub directory: DirectorySync,
+    /// Minutes between scheduled directory syncs; `None` when off.
+    pub directory_sync_minutes: Option<u64>,
 }

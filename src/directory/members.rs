@@ -11,8 +11,11 @@ use tracing::debug;
 use super::error::DirectoryError;
 use super::groups::MAX_GROUPS;
 use super::model::{DirectoryGroup, DirectoryUser};
-use super::read::{MAX_USERS, Memberships, Reader};
+use super::read::{MAX_USERS, Reader};
 use super::users::{RawMember, RawMembership};
+
+/// Direct group paths per user id.
+pub(super) type Memberships = HashMap<String, Vec<String>>;
 
 /// Which listings give the memberships.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,26 +99,39 @@ async fn by_user_groups(
 ) -> Result<Memberships, DirectoryError> {
     let mut memberships = HashMap::with_capacity(users.len());
     for user in users {
-        let segments = ["users", user.id.as_str(), "groups"];
-        let listed: Vec<RawMembership> = reader
-            .list(
-                &segments,
-                &[("briefRepresentation", "true")],
-                MAX_GROUPS,
-                "groups of one user",
-                RawMembership::id_of,
-                |_| {},
-            )
+        let paths = user_group_paths(reader, &user.id)
             .await
             .map_err(deleted_means_changed)?;
-        let path = reader.api.path(&segments);
-        let paths = listed
-            .iter()
-            .map(|m| m.checked_path(&path).map(str::to_owned))
-            .collect::<Result<Vec<_>, _>>()?;
         memberships.insert(user.id.clone(), paths);
     }
     Ok(memberships)
+}
+
+/// The paths of the groups `user_id` is a direct member of, sorted. A user that does not
+/// exist gives `KeycloakStatus` 404.
+pub(super) async fn user_group_paths(
+    reader: &Reader<'_>,
+    user_id: &str,
+) -> Result<Vec<String>, DirectoryError> {
+    let segments = ["users", user_id, "groups"];
+    let listed: Vec<RawMembership> = reader
+        .list(
+            &segments,
+            &[("briefRepresentation", "true")],
+            MAX_GROUPS,
+            "groups of one user",
+            RawMembership::id_of,
+            |_| {},
+        )
+        .await?;
+    let path = reader.api.path(&segments);
+    let mut paths = listed
+        .iter()
+        .map(|m| m.checked_path(&path).map(str::to_owned))
+        .collect::<Result<Vec<_>, _>>()?;
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
 }
 
 /// A 404 for a group or user listed moments ago means it was deleted during the read.

@@ -6,12 +6,14 @@
 mod admin;
 mod endpoints;
 mod error;
+mod group_tree;
 mod groups;
 mod members;
 mod model;
 mod paging;
 mod read;
 mod token;
+mod token_cache;
 mod transport;
 mod users;
 
@@ -24,7 +26,7 @@ pub use model::{Directory, DirectoryGroup, DirectoryUser, ReadProgress};
 
 use crate::keycloak::KeycloakSettings;
 use endpoints::Endpoints;
-use token::{CacheKey, TokenCache};
+use token_cache::{CacheKey, TokenCache};
 
 /// Entries asked for per page. Keycloak's own defaults differ per listing (10 for children).
 const PAGE_SIZE: usize = 100;

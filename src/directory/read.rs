@@ -1,23 +1,23 @@
 //! Reading the whole directory, and one user: users (service accounts left out), then the
 //! group tree, then memberships, each listing paged and reported page by page. The first
 //! failure ends the read; nothing partial is returned. Limitation: requests go one at a time,
-//! which is gentle on Keycloak but takes about a second per 10 pages.
+//! which is gentle on Keycloak but slow for very large realms (10,000 pages for 1,000,000
+//! users).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 use tracing::{debug, info, warn};
 
+use super::ServiceAccount;
 use super::admin::AdminApi;
-use super::error::DirectoryError;
+use super::error::{DirectoryError, tidy};
 use super::groups::read_groups;
-use super::members::read_memberships;
+use super::members::{read_memberships, user_group_paths};
 use super::model::{Directory, DirectoryUser, ReadProgress};
 use super::paging::{Listing, Pager};
-use super::users::{RawMembership, RawUser};
-use super::{ServiceAccount, groups::MAX_GROUPS};
+use super::users::RawUser;
 use crate::keycloak::KeycloakSettings;
 
 /// Most users read from one realm.
@@ -189,7 +189,7 @@ pub(super) async fn read_user(
     if raw.id != id {
         return Err(DirectoryError::MalformedAnswer {
             path,
-            detail: format!("asked for user {id}, got {}", raw.id),
+            detail: format!("asked for user {id}, got {}", tidy(&raw.id)),
         });
     }
     if raw.is_service_account() {
@@ -198,32 +198,13 @@ pub(super) async fn read_user(
     let mut user = raw.into_directory_user(&path)?;
 
     let reader = Reader::new(api, page_size, &|_| {});
-    let groups_path = reader.api.path(&["users", id, "groups"]);
-    let listed = reader
-        .list(
-            &["users", id, "groups"],
-            &[("briefRepresentation", "true")],
-            MAX_GROUPS,
-            "group memberships",
-            RawMembership::id_of,
-            |_| {},
-        )
-        .await;
-    let memberships: Vec<RawMembership> = match listed {
-        Ok(memberships) => memberships,
+    match user_group_paths(&reader, id).await {
+        Ok(paths) => {
+            user.group_paths = paths;
+            Ok(Some(user))
+        }
         // Deleted between the two requests.
-        Err(DirectoryError::KeycloakStatus { status: 404, .. }) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let mut paths = memberships
-        .iter()
-        .map(|m| m.checked_path(&groups_path).map(str::to_owned))
-        .collect::<Result<Vec<_>, _>>()?;
-    paths.sort();
-    paths.dedup();
-    user.group_paths = paths;
-    Ok(Some(user))
+        Err(DirectoryError::KeycloakStatus { status: 404, .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
-
-/// Direct group paths per user id.
-pub(super) type Memberships = HashMap<String, Vec<String>>;

@@ -1,27 +1,18 @@
 //! The service account's access token: a client-credentials request to the realm's token
-//! endpoint, the refusals it can meet named by cause, and a per-process cache keyed by issuer,
-//! client id and a SHA-256 digest of the secret (a changed secret never reuses an old token).
-//! Limitation: two callers that miss the cache at once both ask Keycloak, which is harmless.
+//! endpoint, with the secret in the form body (never in a URL or a log), and the refusals it
+//! can meet named by cause.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderValue};
-use ring::digest::{SHA256, digest};
 use serde::Deserialize;
 
 use super::endpoints::Endpoints;
 use super::error::{DirectoryError, tidy};
 use super::transport::{self, shown_path, shown_url};
 use crate::keycloak::KeycloakSettings;
-
-/// A cached token is given out until this long before Keycloak says it expires.
-const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
-/// Upper bound on how long a token is cached, whatever lifetime Keycloak announces.
-const LONGEST_CACHE: Duration = Duration::from_secs(60 * 60);
 
 /// A token fresh from Keycloak. Its `Debug` output leaves the token out.
 pub(super) struct IssuedToken {
@@ -153,7 +144,9 @@ fn refused(
             description,
         };
     }
-    if status == 404 && error == "Realm does not exist" {
+    // Keycloak says "Realm does not exist"; anything else at this path (a wrong prefix such
+    // as /auth) also means the realm is not where the settings say.
+    if status == 404 {
         return DirectoryError::RealmNotFound {
             realm: realm.to_owned(),
             url: url.to_owned(),
@@ -172,78 +165,9 @@ fn refused(
     }
 }
 
-/// Tokens by (issuer, client id, digest of the secret).
-#[derive(Default)]
-pub(super) struct TokenCache {
-    entries: Mutex<HashMap<CacheKey, Cached>>,
-}
-
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub(super) struct CacheKey {
-    issuer: String,
-    client_id: String,
-    secret_digest: Vec<u8>,
-}
-
-impl CacheKey {
-    pub fn of(settings: &KeycloakSettings) -> Self {
-        Self {
-            issuer: settings.issuer(),
-            client_id: settings.client_id.trim().to_owned(),
-            secret_digest: digest(&SHA256, settings.client_secret.expose().as_bytes())
-                .as_ref()
-                .to_vec(),
-        }
-    }
-}
-
-struct Cached {
-    token: String,
-    use_until: Instant,
-}
-
-impl TokenCache {
-    fn lock(&self) -> MutexGuard<'_, HashMap<CacheKey, Cached>> {
-        // A panic while holding the lock leaves only tokens behind, which stay valid.
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub fn get(&self, key: &CacheKey) -> Option<String> {
-        let entries = self.lock();
-        let cached = entries.get(key)?;
-        (Instant::now() < cached.use_until).then(|| cached.token.clone())
-    }
-
-    /// Keeps `issued` until shortly before it expires; a token that lives 30 s or less is
-    /// used once and not kept.
-    pub fn store(&self, key: CacheKey, issued: &IssuedToken) {
-        let Some(keep) = issued.lifetime.checked_sub(EXPIRY_MARGIN) else {
-            return;
-        };
-        let now = Instant::now();
-        let mut entries = self.lock();
-        entries.retain(|_, cached| cached.use_until > now);
-        entries.insert(
-            key,
-            Cached {
-                token: issued.token.clone(),
-                use_until: now + keep.min(LONGEST_CACHE),
-            },
-        );
-    }
-
-    /// Drops the token, e.g. after the admin API refused it.
-    pub fn forget(&self, key: &CacheKey) {
-        self.lock().remove(key);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keycloak::ClientSecret;
 
     const PATH: &str = "/realms/gatehouse/protocol/openid-connect/token";
 
@@ -313,6 +237,7 @@ mod tests {
     fn other_refusals_keep_status_and_path() {
         let realm = refusal(404, r#"{"error":"Realm does not exist"}"#);
         assert_eq!(realm.code(), "realm_not_found");
+        assert_eq!(refusal(404, "Not Found").code(), "realm_not_found");
         let other = refusal(500, "oops");
         assert_eq!(other.code(), "keycloak_error");
         assert_eq!(
@@ -324,35 +249,5 @@ mod tests {
             r#"{"error":"invalid_request","error_description":"x"}"#,
         );
         assert!(named.to_string().ends_with("invalid_request: x"), "{named}");
-    }
-
-    fn settings(secret: &str) -> KeycloakSettings {
-        KeycloakSettings {
-            enabled: true,
-            url: "http://kc".into(),
-            realm: "r".into(),
-            client_id: "c".into(),
-            client_secret: ClientSecret::from(secret.to_owned()),
-        }
-    }
-
-    #[test]
-    fn cache_is_keyed_by_secret_and_honours_expiry() {
-        let cache = TokenCache::default();
-        let key = CacheKey::of(&settings("one"));
-        let issued = |lifetime: u64| IssuedToken {
-            token: "t1".into(),
-            lifetime: Duration::from_secs(lifetime),
-        };
-        cache.store(key.clone(), &issued(300));
-        assert_eq!(cache.get(&key).as_deref(), Some("t1"));
-        assert_eq!(cache.get(&CacheKey::of(&settings("two"))), None);
-
-        cache.forget(&key);
-        assert_eq!(cache.get(&key), None);
-
-        // A token that expires within the margin is never handed out again.
-        cache.store(key.clone(), &issued(30));
-        assert_eq!(cache.get(&key), None);
     }
 }

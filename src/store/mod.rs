@@ -4,6 +4,7 @@
 //! BIGINT columns; times are unix milliseconds.
 
 mod access;
+mod directory;
 mod group_mappings;
 mod migrations;
 mod pending_logins;
@@ -23,6 +24,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use access::KeyGrantRecord;
+pub use directory::SyncRecord;
 pub use pending_logins::PendingLoginRecord;
 pub use plugin_keys::{ActiveKeyRecord, NewPluginKey};
 pub use sessions::{NewSession, SessionKind, SessionRecord};

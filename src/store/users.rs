@@ -23,6 +23,8 @@ pub struct UserRecord {
     pub team_source: String,
     /// Teams the group mapping offers the user to choose among.
     pub team_choices: Vec<String>,
+    /// Keycloak group paths as last seen (sign-in or directory sync).
+    pub group_paths: Vec<String>,
     pub disabled_at: Option<i64>,
     /// `admin` or `directory` while disabled.
     pub disabled_by: Option<String>,
@@ -51,7 +53,7 @@ pub struct NewUser {
 }
 
 pub(super) const USER_COLUMNS: &str = "u.id, u.issuer, u.subject, u.username, u.email, \
-     u.display_name, u.team_id, t.name AS team_name, u.team_source, u.team_choices, \
+     u.display_name, u.team_id, t.name AS team_name, u.team_source, u.team_choices, u.group_paths, \
      u.disabled_at, u.disabled_by";
 
 pub(super) fn user_from_row(row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
@@ -66,6 +68,7 @@ pub(super) fn user_from_row(row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
         team_name: row.try_get("team_name")?,
         team_source: row.try_get("team_source")?,
         team_choices: json_list(row.try_get("team_choices")?),
+        group_paths: json_list(row.try_get("group_paths")?),
         disabled_at: row.try_get("disabled_at")?,
         disabled_by: row.try_get("disabled_by")?,
     })

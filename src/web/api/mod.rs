@@ -1,6 +1,7 @@
 //! `/admin/api`: the administrator's operations as JSON, authorized with
 //! `Authorization: Bearer <admin token>`.
 
+pub mod directory;
 pub mod gateway_admin;
 pub mod group_mappings;
 pub mod password_login;

@@ -118,7 +118,7 @@ pub async fn usage_csv(
 }
 
 /// `YYYY-MM-DD` of a day number since 1970-01-01 (UTC).
-fn day_label(day: i64) -> String {
+pub fn day_label(day: i64) -> String {
     // Civil-from-days, after Howard Hinnant's public-domain algorithm.
     let z = day + 719_468;
     let era = z.div_euclid(146_097);

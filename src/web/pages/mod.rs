@@ -2,6 +2,7 @@
 //! administrator's console.
 
 pub mod admin_console;
+pub mod admin_directory;
 pub mod admin_login;
 pub mod admin_models;
 pub mod admin_usage;

@@ -6,6 +6,8 @@ Modes (switch with `proxy.mode = ...` at any time):
   signature is altered so it no longer verifies (still valid base64url).
 - foreign_audience: in those responses the id_token is replaced by one minted by password grant
   for the same user on `other_client` (same issuer and keys, audience other_client).
+- fail_groups: the admin API's group listings answer 503, as if Keycloak went down in the
+  middle of a directory read (user listings still pass).
 
 The Host header is forwarded as the client sent it, so Keycloak (hostname-strict=false) derives
 its issuer from the proxy's address. Redirects are passed back, never followed.
@@ -18,7 +20,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("passthrough", "tamper_signature", "foreign_audience")
+MODES = ("passthrough", "tamper_signature", "foreign_audience", "fail_groups")
 TOKEN_PATH_SUFFIX = "/protocol/openid-connect/token"
 # Hop-by-hop headers (RFC 9110 section 7.6.1): meaningful for one connection only.
 HOP_BY_HOP = {
@@ -148,6 +150,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if body is not None:
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             headers.append(("Content-Length", str(len(body))))
+
+        if proxy.mode == "fail_groups" and "/admin/realms/" in path_only and "/groups" in path_only:
+            self.send_error(503, "Keycloak stopped (simulated by the test proxy)")
+            return
 
         try:
             status, reason, resp_headers, data = proxy.forward(

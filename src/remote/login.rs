@@ -8,7 +8,6 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::Command;
 
 use anyhow::{Context, bail};
-use serde_json::Value;
 
 /// Runs the command; `server` is gatehouse's public URL.
 pub fn run(server: &str, username: Option<String>) -> anyhow::Result<()> {
@@ -19,27 +18,13 @@ pub fn run(server: &str, username: Option<String>) -> anyhow::Result<()> {
     };
     let password = prompt("Password: ", true)?;
 
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let answer = runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(30))
-            .build()?;
-        let response = client
-            .post(format!("{server}/v1/login"))
-            .json(&serde_json::json!({"username": username, "password": password}))
-            .send()
-            .await
-            .with_context(|| format!("could not reach gatehouse at {server}"))?;
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        anyhow::Ok((status, body))
-    })?;
-
-    let (status, body) = answer;
+    let body = serde_json::json!({"username": username, "password": password});
+    let (status, body) = super::call(
+        reqwest::Method::POST,
+        &format!("{server}/v1/login"),
+        None,
+        Some(body),
+    )?;
     if !status.is_success() {
         let detail = body["detail"].as_str().unwrap_or("no detail given");
         bail!("sign-in failed ({status}): {detail}");
