@@ -26,6 +26,19 @@ pub enum Command {
     /// Work with the Keycloak directory of a running gatehouse.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// Check or set up the Keycloak connection of a running gatehouse.
+    #[command(subcommand)]
+    Keycloak(KeycloakCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeycloakCommand {
+    /// Check each Keycloak setting against the real server (needs GATEHOUSE_ADMIN_TOKEN).
+    Check {
+        /// gatehouse's address, e.g. https://gatehouse.example.com
+        #[arg(long, env = "GATEHOUSE_SERVER")]
+        server: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +125,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(args) => crate::remote::login::run(&args.server, args.username),
         Command::Directory(DirectoryCommand::Sync { server }) => {
             crate::remote::directory::sync(&server)
+        }
+        Command::Keycloak(KeycloakCommand::Check { server }) => {
+            crate::remote::keycloak::check(&server)
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod directory;
 pub mod directory_sync;
 pub mod gateway;
 pub mod keycloak;
+pub mod keycloak_check;
 pub mod metrics;
 pub mod remote;
 pub mod settings;

@@ -50,6 +50,10 @@ pub fn router(state: AppState) -> Router {
             "/admin/models/delete",
             post(pages::admin_models::remove_upstream),
         )
+        .route(
+            "/admin/settings/auth/check",
+            post(pages::admin_console::test_connection),
+        )
         .route("/admin/usage", get(pages::admin_usage::usage_page))
         .route(
             "/admin/directory",
@@ -97,6 +101,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/api/directory/sync",
             get(api::directory::status).post(api::directory::start),
         )
+        .route("/admin/api/keycloak/check", get(api::keycloak_check::check))
         .route("/admin/api/users/{username}", get(ga::get_user))
         .route("/admin/api/users/{username}/team", put(ga::put_user_team))
         .route(

@@ -68,6 +68,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         secrets,
         admin_token: Arc::new(admin_token),
         directory: DirectorySync::new(http.clone()),
+        keycloak_http: http.clone(),
         directory_sync_minutes: config
             .directory_sync_every
             .map(|every| every.as_secs() / 60),

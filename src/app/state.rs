@@ -22,6 +22,8 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     pub gateway: Gateway,
     pub directory: DirectorySync,
+    /// The HTTP client for Keycloak (no redirects followed).
+    pub keycloak_http: reqwest::Client,
     /// Minutes between scheduled directory syncs; `None` when off.
     pub directory_sync_minutes: Option<u64>,
 }

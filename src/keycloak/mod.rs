@@ -54,6 +54,16 @@ impl Keycloak {
         }
     }
 
+    /// Fetches the realm's configuration afresh (discovery and issuer
+    /// check) and returns its issuer: the first step of a connection check.
+    pub async fn check_discovery(
+        &self,
+        settings: &KeycloakSettings,
+    ) -> Result<String, KeycloakError> {
+        self.inner.cache.clear();
+        Ok(self.provider_config(settings).await?.issuer.clone())
+    }
+
     /// Drops cached configuration and keys, e.g. after the settings changed.
     pub fn forget_cached(&self) {
         self.inner.cache.clear();

@@ -1,7 +1,8 @@
-//! Subcommands that talk to a running gatehouse over HTTP: `login` and
-//! `directory sync`.
+//! Subcommands that talk to a running gatehouse over HTTP: `login`,
+//! `directory sync` and `keycloak check`.
 
 pub mod directory;
+pub mod keycloak;
 pub mod login;
 
 use anyhow::Context;

@@ -4,6 +4,7 @@
 pub mod directory;
 pub mod gateway_admin;
 pub mod group_mappings;
+pub mod keycloak_check;
 pub mod password_login;
 pub mod settings;
 pub mod usage;

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::keycloak_auth::stale_form;
 use crate::app::AppState;
 use crate::auth::extract::AdminSession;
+use crate::keycloak_check::{self, Outcome, Report};
 use crate::settings::{self, AuthSettingsError, AuthSettingsUpdate, AuthSettingsView};
 use crate::web::error::PageError;
 
@@ -53,6 +54,7 @@ struct AuthSettingsPage {
     saved: bool,
     error: Option<String>,
     public_url: String,
+    check: Option<Report>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +78,7 @@ pub async fn auth_settings_page(
         saved: query.saved.is_some(),
         error: None,
         public_url: app.public_url.as_str().to_owned(),
+        check: None,
     };
     Ok(page.into_response())
 }
@@ -138,6 +141,7 @@ pub async fn save_auth_settings(
                 saved: false,
                 error: Some(format!("Not saved: {invalid}")),
                 public_url: app.public_url.as_str().to_owned(),
+                check: None,
             };
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
@@ -148,4 +152,33 @@ pub async fn save_auth_settings(
 fn settings_page_error(err: AuthSettingsError) -> PageError {
     tracing::error!(error = %err, "Keycloak settings could not be read or saved");
     PageError::internal().try_again("/admin", "Back to the console")
+}
+
+/// `POST /admin/settings/auth/check`: Test connection, shown on the Auth tab.
+pub async fn test_connection(
+    State(app): State<AppState>,
+    AdminSession(session): AdminSession,
+    Form(form): Form<super::keycloak_auth::CsrfForm>,
+) -> Result<Response, PageError> {
+    if !session.csrf_matches(form.csrf()) {
+        return Err(stale_form());
+    }
+    let settings = settings::load(&app.store, &app.secrets)
+        .await
+        .map_err(settings_page_error)?;
+    let report = keycloak_check::run(&app, &settings).await;
+    let form = AuthSettingsView::current(&app.store, &app.secrets)
+        .await
+        .map_err(settings_page_error)?;
+    let page = AuthSettingsPage {
+        section: "settings",
+        csrf: session.csrf_token().to_owned(),
+        secret_set: form.client_secret_set,
+        form,
+        saved: false,
+        error: None,
+        public_url: app.public_url.as_str().to_owned(),
+        check: Some(report),
+    };
+    Ok(page.into_response())
 }
