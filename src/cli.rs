@@ -33,6 +33,27 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum KeycloakCommand {
+    /// Configure Keycloak as the integration guide says, through its Admin API, and save the
+    /// settings in gatehouse (needs GATEHOUSE_ADMIN_TOKEN; asks for the Keycloak admin password).
+    Setup {
+        /// gatehouse's address, e.g. https://gatehouse.example.com
+        #[arg(long, env = "GATEHOUSE_SERVER")]
+        server: String,
+        /// The address users see, for redirect URIs; default: --server.
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Keycloak's address, e.g. https://keycloak.example.com/
+        #[arg(long)]
+        keycloak_url: String,
+        /// The realm; created if missing.
+        #[arg(long)]
+        realm: String,
+        #[arg(long, default_value = "refact_client")]
+        client_id: String,
+        /// A Keycloak administrator of the master realm.
+        #[arg(long, default_value = "admin")]
+        admin_user: String,
+    },
     /// Check each Keycloak setting against the real server (needs GATEHOUSE_ADMIN_TOKEN).
     Check {
         /// gatehouse's address, e.g. https://gatehouse.example.com
@@ -125,6 +146,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(args) => crate::remote::login::run(&args.server, args.username),
         Command::Directory(DirectoryCommand::Sync { server }) => {
             crate::remote::directory::sync(&server)
+        }
+        Command::Keycloak(KeycloakCommand::Setup {
+            server,
+            public_url,
+            keycloak_url,
+            realm,
+            client_id,
+            admin_user,
+        }) => {
+            let admin_password = crate::remote::login::prompt("Keycloak admin password: ", true)?;
+            crate::remote::keycloak_setup::run(crate::remote::keycloak_setup::SetupArgs {
+                public_url: public_url.unwrap_or_else(|| server.clone()),
+                server,
+                keycloak_url,
+                realm,
+                client_id,
+                admin_user,
+                admin_password,
+            })
         }
         Command::Keycloak(KeycloakCommand::Check { server }) => {
             crate::remote::keycloak::check(&server)

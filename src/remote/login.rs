@@ -45,7 +45,7 @@ pub fn run(server: &str, username: Option<String>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn prompt(label: &str, secret: bool) -> anyhow::Result<String> {
+pub fn prompt(label: &str, secret: bool) -> anyhow::Result<String> {
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
     if interactive {

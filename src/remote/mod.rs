@@ -3,6 +3,7 @@
 
 pub mod directory;
 pub mod keycloak;
+pub mod keycloak_setup;
 pub mod login;
 
 use anyhow::Context;
