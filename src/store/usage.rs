@@ -31,29 +31,44 @@ pub struct UsageTotal {
 }
 
 impl Store {
-    /// Writes a batch in one transaction.
+    /// Writes a batch: one multi-row INSERT per chunk, in one transaction,
+    /// so thousands of records a second cost a few statements.
     pub async fn insert_usage(&self, records: &[UsageRecord]) -> Result<(), StoreError> {
+        const COLUMNS: usize = 12;
+        // SQLite allows 32766 bound parameters per statement.
+        const ROWS_PER_STATEMENT: usize = 1000;
         let mut tx = self.pool.begin().await?;
-        for r in records {
-            sqlx::query(
+        for chunk in records.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = String::from(
                 "INSERT INTO usage_records (at, user_id, team_id, key_id, endpoint, model, upstream, \
-                     status, streamed, prompt_tokens, completion_tokens, latency_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(r.at)
-            .bind(&r.user_id)
-            .bind(&r.team_id)
-            .bind(&r.key_id)
-            .bind(&r.endpoint)
-            .bind(&r.model)
-            .bind(&r.upstream)
-            .bind(r.status)
-            .bind(i64::from(r.streamed))
-            .bind(r.prompt_tokens)
-            .bind(r.completion_tokens)
-            .bind(r.latency_ms)
-            .execute(&mut *tx)
-            .await?;
+                     status, streamed, prompt_tokens, completion_tokens, latency_ms) VALUES ",
+            );
+            for row in 0..chunk.len() {
+                let first = row * COLUMNS + 1;
+                let placeholders: Vec<String> =
+                    (first..first + COLUMNS).map(|n| format!("${n}")).collect();
+                if row > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("({})", placeholders.join(", ")));
+            }
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                query = query
+                    .bind(r.at)
+                    .bind(&r.user_id)
+                    .bind(&r.team_id)
+                    .bind(&r.key_id)
+                    .bind(&r.endpoint)
+                    .bind(&r.model)
+                    .bind(&r.upstream)
+                    .bind(r.status)
+                    .bind(i64::from(r.streamed))
+                    .bind(r.prompt_tokens)
+                    .bind(r.completion_tokens)
+                    .bind(r.latency_ms);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -122,5 +137,41 @@ impl Store {
                 ))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::temp_store;
+
+    fn record(user: &str, tokens: i64) -> UsageRecord {
+        UsageRecord {
+            at: crate::store::now_millis(),
+            user_id: user.into(),
+            team_id: "default".into(),
+            key_id: "k".into(),
+            endpoint: "chat/completions".into(),
+            model: "m".into(),
+            upstream: "u".into(),
+            status: 200,
+            streamed: true,
+            prompt_tokens: tokens,
+            completion_tokens: 1,
+            latency_ms: 3,
+        }
+    }
+
+    #[tokio::test]
+    async fn large_batches_are_written_whole_and_summed() {
+        let store = temp_store().await;
+        let batch: Vec<UsageRecord> = (0..2500)
+            .map(|i| record(if i % 2 == 0 { "a" } else { "b" }, 2))
+            .collect();
+        store.insert_usage(&batch).await.unwrap();
+        let totals = store.usage_totals(UsageGroup::User, 0).await.unwrap();
+        assert_eq!(totals.len(), 2);
+        assert_eq!(totals.iter().map(|t| t.requests).sum::<i64>(), 2500);
+        assert_eq!(totals[0].prompt_tokens, 2500);
     }
 }
