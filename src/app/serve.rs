@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 
+use super::state::Shared;
 use super::{AppState, router};
 use crate::auth::admin_token::Established;
 use crate::auth::{AdminToken, AttemptThrottle, LoginThrottle, Sessions};
@@ -60,7 +62,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     .await?;
     let watcher = tokio::spawn(gateway.clone().watch());
 
-    let state = AppState {
+    let state = AppState::new(Shared {
         gateway,
         public_url: config.public_url.clone(),
         sessions: Sessions::new(store.clone(), config.public_url.is_https()),
@@ -75,7 +77,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         keycloak: Keycloak::new(http),
         admin_throttle: Arc::new(AttemptThrottle::new(5, Duration::from_secs(900))),
         login_throttle: Arc::new(LoginThrottle::default()),
-    };
+    });
     tokio::spawn(housekeeping(store.clone()));
     if let Some(every) = config.directory_sync_every {
         tokio::spawn(directory_sync::schedule(state.clone(), every));
@@ -85,6 +87,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     tracing::info!(listen = %config.listen, public_url = %config.public_url.as_str(), "gatehouse is serving");
+    // Streamed answers are many small writes: send each at once instead of
+    // waiting for the client's delayed ACK (Nagle's algorithm).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

@@ -10,8 +10,30 @@ use crate::gateway::Gateway;
 use crate::keycloak::Keycloak;
 use crate::store::Store;
 
+/// Cheap to clone (one reference count): axum clones it for every request.
 #[derive(Clone)]
 pub struct AppState {
+    shared: Arc<Shared>,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self {
+            shared: Arc::new(shared),
+        }
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+/// Everything the handlers share.
+pub struct Shared {
     pub public_url: PublicUrl,
     pub store: Store,
     pub secrets: Arc<SecretBox>,

@@ -105,9 +105,12 @@ async fn send(
     endpoint: &str,
     body: Bytes,
 ) -> Result<reqwest::Response, SendError> {
+    let url = upstream.inference_url(endpoint).ok_or_else(|| {
+        SendError::Unreachable(format!("{} is not a valid URL", upstream.base_url))
+    })?;
     let mut request = gateway
         .http
-        .post(upstream.url(&format!("/v1/{endpoint}")))
+        .post(url)
         .header(CONTENT_TYPE, "application/json")
         .body(body);
     if let Some(key) = &upstream.api_key {

@@ -34,7 +34,12 @@ pub struct Upstream {
     pub declared: Vec<ModelSpec>,
     discovered: RwLock<Vec<ModelSpec>>,
     healthy: AtomicBool,
+    /// The inference URLs, parsed once rather than on every request.
+    inference_urls: Vec<(&'static str, Option<url::Url>)>,
 }
+
+/// The inference endpoints gatehouse forwards, under `/v1/`.
+pub const INFERENCE_ENDPOINTS: [&str; 3] = ["completions", "chat/completions", "embeddings"];
 
 impl Upstream {
     pub fn new(
@@ -44,9 +49,20 @@ impl Upstream {
         declared: Vec<ModelSpec>,
         source: UpstreamSource,
     ) -> Self {
+        let base_url = normalize_base_url(url);
+        let inference_urls = INFERENCE_ENDPOINTS
+            .iter()
+            .map(|endpoint| {
+                (
+                    *endpoint,
+                    url::Url::parse(&format!("{base_url}/v1/{endpoint}")).ok(),
+                )
+            })
+            .collect();
         Self {
             name,
-            base_url: normalize_base_url(url),
+            inference_urls,
+            base_url,
             api_key,
             source,
             declared,
@@ -85,6 +101,14 @@ impl Upstream {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// The parsed URL of `/v1/{endpoint}`, if it is a valid URL.
+    pub fn inference_url(&self, endpoint: &str) -> Option<url::Url> {
+        self.inference_urls
+            .iter()
+            .find(|(e, _)| *e == endpoint)
+            .and_then(|(_, url)| url.clone())
     }
 }
 

@@ -54,6 +54,7 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    backend: Backend,
 }
 
 impl Store {
@@ -75,7 +76,7 @@ impl Store {
         }
         let pool = options.connect(url).await?;
         migrations::for_backend(backend).run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, backend })
     }
 
     /// Whether the database answers: the readiness check.

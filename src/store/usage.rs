@@ -31,12 +31,15 @@ pub struct UsageTotal {
 }
 
 impl Store {
-    /// Writes a batch: one multi-row INSERT per chunk, in one transaction,
-    /// so thousands of records a second cost a few statements.
+    /// Writes a batch in one transaction, 200 records per INSERT.
     pub async fn insert_usage(&self, records: &[UsageRecord]) -> Result<(), StoreError> {
         const COLUMNS: usize = 12;
-        // SQLite allows 32766 bound parameters per statement.
-        const ROWS_PER_STATEMENT: usize = 1000;
+        // SQLite looks each named parameter (`$n`) up among all of a
+        // statement's parameters, which grows with the square of the
+        // statement's size; there, anonymous `?` parameters are bound by
+        // position instead.
+        const ROWS_PER_STATEMENT: usize = 200;
+        let anonymous = self.backend == super::Backend::Sqlite;
         let mut tx = self.pool.begin().await?;
         for chunk in records.chunks(ROWS_PER_STATEMENT) {
             let mut sql = String::from(
@@ -45,8 +48,15 @@ impl Store {
             );
             for row in 0..chunk.len() {
                 let first = row * COLUMNS + 1;
-                let placeholders: Vec<String> =
-                    (first..first + COLUMNS).map(|n| format!("${n}")).collect();
+                let placeholders: Vec<String> = (first..first + COLUMNS)
+                    .map(|n| {
+                        if anonymous {
+                            "?".to_owned()
+                        } else {
+                            format!("${n}")
+                        }
+                    })
+                    .collect();
                 if row > 0 {
                     sql.push(',');
                 }
