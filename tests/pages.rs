@@ -307,3 +307,14 @@ async fn inference_api_refuses_requests_without_a_valid_key() {
         assert_eq!(body["error"]["message"], body["detail"]);
     }
 }
+
+#[test]
+fn the_server_stops_promptly_on_sigterm() {
+    let mut server = Server::start(&fresh_data_dir(), Some(STRONG_TOKEN));
+    assert!(
+        server.terminates_within(std::time::Duration::from_secs(10)),
+        "gatehouse did not exit within 10 s of SIGTERM; its output:\n{}",
+        server.output()
+    );
+    assert!(server.output().contains("gatehouse stopped"));
+}

@@ -78,9 +78,11 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         admin_throttle: Arc::new(AttemptThrottle::new(5, Duration::from_secs(900))),
         login_throttle: Arc::new(LoginThrottle::default()),
     });
-    tokio::spawn(housekeeping(store.clone()));
+    // Background tasks that hold the state must end before the usage writer
+    // can see its last sender go.
+    let mut background = vec![watcher, tokio::spawn(housekeeping(store.clone()))];
     if let Some(every) = config.directory_sync_every {
-        tokio::spawn(directory_sync::schedule(state.clone(), every));
+        background.push(tokio::spawn(directory_sync::schedule(state.clone(), every)));
     }
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -101,9 +103,19 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving HTTP")?;
-    watcher.abort();
+    for task in &background {
+        task.abort();
+    }
+    for task in background {
+        let _ = task.await;
+    }
     // The router and its state are gone: the usage writer drains and ends.
-    let _ = usage_writer.await;
+    if tokio::time::timeout(Duration::from_secs(10), usage_writer)
+        .await
+        .is_err()
+    {
+        tracing::warn!("usage records still queued at shutdown were not written");
+    }
     store.close().await;
     tracing::info!("gatehouse stopped");
     Ok(())

@@ -108,6 +108,22 @@ impl Server {
         format!("{}{}", self.base_url, path)
     }
 
+    /// Sends SIGTERM and says whether the process exited within `limit`.
+    pub fn terminates_within(&mut self, limit: Duration) -> bool {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        false
+    }
+
     /// Stops the server and waits for it to exit.
     pub fn stop(mut self) -> String {
         self.terminate();
