@@ -20,6 +20,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use serde_json::{Value, json};
 
 #[derive(Clone)]
@@ -91,7 +92,13 @@ fn main() {
             .route("/v1/embeddings", post(embeddings))
             .route("/standin/last-request", get(last_request))
             .with_state(state);
-        let listener = tokio::net::TcpListener::bind(&listen).await.expect("bind");
+        // Like real inference servers, send each streamed chunk at once.
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .expect("bind")
+            .tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
         eprintln!("stand-in upstream listening on {listen}");
         axum::serve(listener, app).await.expect("serve");
     });

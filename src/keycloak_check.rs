@@ -104,7 +104,11 @@ pub async fn run(app: &AppState, settings: &KeycloakSettings) -> Report {
     }
 
     // 2-4. Client credentials, the service account and its role.
-    let token = app.directory.service_account().access_token(settings).await;
+    let token = app
+        .directory
+        .service_account()
+        .fresh_access_token(settings)
+        .await;
     match &token {
         Ok(_) => {
             checks.push(check(

@@ -17,7 +17,7 @@ use super::AppState;
 use crate::auth::cross_site::is_same_site;
 use crate::gateway;
 use crate::metrics::metrics;
-use crate::web::error::PageError;
+use crate::web::error::{ApiError, PageError};
 use crate::web::{api, assets, health, pages};
 
 /// Forms and admin JSON are small; inference bodies get their own limit.
@@ -160,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/gatehouse.css", get(assets::stylesheet))
         .route("/assets/gatehouse.js", get(assets::script))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn(record_metrics))
         .layer(security_header(
             CONTENT_SECURITY_POLICY,
@@ -234,7 +235,28 @@ async fn refuse_cross_site(State(app): State<AppState>, request: Request, next: 
     .into_response()
 }
 
-async fn not_found() -> PageError {
+/// Paths whose errors are JSON for programs rather than pages for people.
+fn is_api_path(path: &str) -> bool {
+    [
+        "/v1/",
+        "/admin/api/",
+        "/refact-caps",
+        "/coding_assistant_caps.json",
+        "/tokenizer/",
+        "/stats/",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if is_api_path(uri.path()) {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no such endpoint: {}", uri.path()),
+        )
+        .into_response();
+    }
     PageError::new(
         StatusCode::NOT_FOUND,
         "not_found",
@@ -242,4 +264,20 @@ async fn not_found() -> PageError {
         "There is nothing at this address.",
     )
     .try_again("/", "Go to the start page")
+    .into_response()
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let detail = format!("{method} is not allowed on {}", uri.path());
+    if is_api_path(uri.path()) {
+        return ApiError::new(StatusCode::METHOD_NOT_ALLOWED, detail).into_response();
+    }
+    PageError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Not allowed",
+        detail,
+    )
+    .try_again("/", "Go to the start page")
+    .into_response()
 }

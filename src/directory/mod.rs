@@ -75,6 +75,19 @@ impl ServiceAccount {
         Ok(token)
     }
 
+    /// A newly issued client-credentials token, bypassing the cache (it is
+    /// stored for later calls): the connection check needs the present
+    /// state of the client, and a fresh `iat` to compare clocks.
+    pub async fn fresh_access_token(
+        &self,
+        settings: &KeycloakSettings,
+    ) -> Result<String, DirectoryError> {
+        let endpoints = Endpoints::new(settings)?;
+        let issued = token::request(&self.inner.http, settings, &endpoints).await?;
+        self.inner.tokens.store(CacheKey::of(settings), &issued);
+        Ok(issued.token)
+    }
+
     /// Reads the whole directory: every user (service accounts left out) with their direct
     /// group paths, and every group at every depth. `progress` is called after each page. Any
     /// failure (transport, non-2xx, malformed JSON, a limit exceeded, a listing that keeps

@@ -98,15 +98,6 @@ impl RateLimits {
             bucket.level -= tokens as f64;
         }
     }
-
-    /// Forgets all buckets (a team's limits changed).
-    pub fn reset(&self) {
-        for map in [&self.requests, &self.tokens] {
-            if let Ok(mut buckets) = map.lock() {
-                buckets.clear();
-            }
-        }
-    }
 }
 
 #[cfg(test)]

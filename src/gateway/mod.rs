@@ -160,7 +160,6 @@ impl Gateway {
     /// After an administrator's change: drop caches and reload upstreams.
     pub async fn changed(&self) -> Result<(), StoreError> {
         self.access.clear();
-        self.limits.reset();
         self.reload_upstreams().await?;
         self.revision
             .store(self.store.access_revision().await?, Ordering::Relaxed);

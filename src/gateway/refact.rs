@@ -2,7 +2,7 @@
 //! key's team may use, tokenizers, and telemetry.
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
@@ -127,12 +127,12 @@ pub async fn tokenizer(
 pub async fn telemetry_basic(
     State(app): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<Value>, GatewayError> {
     let caller = caller(&app.gateway, &headers).await?;
-    if body.len() > TELEMETRY_LIMIT {
-        return Err(GatewayError::BodyTooLarge(TELEMETRY_LIMIT));
-    }
+    let body = axum::body::to_bytes(body, TELEMETRY_LIMIT)
+        .await
+        .map_err(|_| GatewayError::BodyTooLarge(TELEMETRY_LIMIT))?;
     let value: Value = serde_json::from_slice(&body)
         .map_err(|err| GatewayError::BadRequest(format!("telemetry is not valid JSON: {err}")))?;
     let teletype = value["teletype"]

@@ -21,6 +21,7 @@ pub struct TeamRecord {
 
 /// The rules of a team as an administrator sets them.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TeamRules {
     pub allowed_models: Option<Vec<String>>,
     pub default_completion_model: Option<String>,
