@@ -9,10 +9,10 @@ use std::net::IpAddr;
 use super::plugin_key;
 use super::teams::{self, TeamError};
 use crate::app::AppState;
-use crate::crypto::{SecretBoxError, random_alphanumeric};
+use crate::crypto::SecretBoxError;
 use crate::keycloak::KeycloakError;
 use crate::settings::{self, AuthSettingsError};
-use crate::store::{NewUser, SignInRecord, StoreError};
+use crate::store::{SignInRecord, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordLoginError {
@@ -91,17 +91,7 @@ pub async fn login(
     };
     app.login_throttle.by_name.record_success(&name_key);
 
-    let team = teams::assignment_for(&app.store, identity.groups.as_deref()).await?;
-    let user = NewUser {
-        id: random_alphanumeric(16).to_ascii_lowercase(),
-        issuer: identity.issuer.clone(),
-        subject: identity.subject.clone(),
-        username: identity.username.clone(),
-        email: identity.email.clone(),
-        display_name: identity.display_name.clone(),
-        team,
-        group_paths: identity.groups.clone(),
-    };
+    let user = teams::account_for(&app.store, &identity).await?;
     let candidate = plugin_key::issue(&app.secrets);
     let user = match app
         .store

@@ -10,12 +10,10 @@ use super::plugin_key;
 use super::teams::{self, TeamError};
 use crate::app::AppState;
 use crate::auth::cookies::{self, LOGIN_COOKIE_PATH, LOGIN_COOKIE_PREFIX};
-use crate::crypto::{SecretBoxError, TokenDigest, random_alphanumeric, random_url_token};
+use crate::crypto::{SecretBoxError, TokenDigest, random_url_token};
 use crate::keycloak::{KeycloakError, PendingLogin};
 use crate::settings::{self, AuthSettingsError};
-use crate::store::{
-    NewUser, PendingLoginRecord, SessionKind, SignInRecord, StoreError, now_millis,
-};
+use crate::store::{PendingLoginRecord, SessionKind, SignInRecord, StoreError, now_millis};
 
 pub const CALLBACK_PATH: &str = "/auth/keycloak/callback";
 const ATTEMPT_TTL_SECONDS: i64 = 600;
@@ -155,17 +153,7 @@ pub async fn finish(
         .finish_login(&settings, &redirect_uri, &pending, &code)
         .await?;
 
-    let team = teams::assignment_for(&app.store, identity.groups.as_deref()).await?;
-    let user = NewUser {
-        id: random_alphanumeric(16).to_ascii_lowercase(),
-        issuer: identity.issuer.clone(),
-        subject: identity.subject.clone(),
-        username: identity.username.clone(),
-        email: identity.email.clone(),
-        display_name: identity.display_name.clone(),
-        team,
-        group_paths: identity.groups.clone(),
-    };
+    let user = teams::account_for(&app.store, &identity).await?;
     let sealed_id_token = app.secrets.seal(ID_TOKEN_PURPOSE, &identity.id_token);
     let session = app.sessions.fresh(
         SessionKind::User,

@@ -2,7 +2,9 @@
 //! and every directory sync, with the policy for people no mapping covers.
 
 use super::team_mapping::{GroupMapping, TeamAssignment, TeamDecision, decide};
-use crate::store::{Store, StoreError};
+use crate::crypto::random_alphanumeric;
+use crate::keycloak::SignedInIdentity;
+use crate::store::{NewUser, Store, StoreError};
 
 pub const DEFAULT_TEAM_ID: &str = "default";
 const UNMAPPED_POLICY_SETTING: &str = "unmapped_users";
@@ -103,4 +105,19 @@ pub async fn assignment_for(
     groups: Option<&[String]>,
 ) -> Result<TeamAssignment, TeamError> {
     TeamRules::load(store).await?.assign(groups)
+}
+
+/// The account record for someone Keycloak just vouched for, team included; the store keeps the
+/// existing id when (issuer, subject) is already known.
+pub async fn account_for(store: &Store, identity: &SignedInIdentity) -> Result<NewUser, TeamError> {
+    Ok(NewUser {
+        id: random_alphanumeric(16).to_ascii_lowercase(),
+        issuer: identity.issuer.clone(),
+        subject: identity.subject.clone(),
+        username: identity.username.clone(),
+        email: identity.email.clone(),
+        display_name: identity.display_name.clone(),
+        team: assignment_for(store, identity.groups.as_deref()).await?,
+        group_paths: identity.groups.clone(),
+    })
 }

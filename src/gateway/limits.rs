@@ -1,5 +1,6 @@
 //! Per-team rate limits: requests per minute and tokens per minute, as
-//! token buckets that refill continuously.
+//! token buckets that refill continuously. Changing a team's limit starts
+//! its budget afresh at the new size; other changes leave it as it is.
 //!
 //! Limitation: buckets live in this process, so with N replicas a team can
 //! use up to N times its limit. The README says so.
@@ -13,13 +14,16 @@ use crate::store::TeamRecord;
 
 struct Bucket {
     level: f64,
+    /// The limit this bucket was filled for.
+    per_minute: f64,
     updated: Instant,
 }
 
 impl Bucket {
-    fn full(capacity: f64) -> Self {
+    fn full(per_minute: f64) -> Self {
         Self {
-            level: capacity,
+            level: per_minute,
+            per_minute,
             updated: Instant::now(),
         }
     }
@@ -37,10 +41,36 @@ impl Bucket {
     }
 }
 
+/// One bucket per team, for one kind of budget.
+#[derive(Default)]
+struct TeamBuckets(Mutex<HashMap<String, Bucket>>);
+
+impl TeamBuckets {
+    /// Runs `step` on the team's bucket, refilled up to now; `None` if the lock is poisoned.
+    fn with<R>(
+        &self,
+        team_id: &str,
+        per_minute: f64,
+        step: impl FnOnce(&mut Bucket) -> R,
+    ) -> Option<R> {
+        let mut buckets = self.0.lock().ok()?;
+        match buckets.get_mut(team_id) {
+            Some(bucket) if bucket.per_minute == per_minute => {}
+            Some(bucket) => *bucket = Bucket::full(per_minute),
+            None => {
+                buckets.insert(team_id.to_owned(), Bucket::full(per_minute));
+            }
+        }
+        let bucket = buckets.get_mut(team_id)?;
+        bucket.refill(per_minute);
+        Some(step(bucket))
+    }
+}
+
 #[derive(Default)]
 pub struct RateLimits {
-    requests: Mutex<HashMap<String, Bucket>>,
-    tokens: Mutex<HashMap<String, Bucket>>,
+    requests: TeamBuckets,
+    tokens: TeamBuckets,
 }
 
 impl RateLimits {
@@ -48,54 +78,54 @@ impl RateLimits {
     pub fn admit(&self, team: &TeamRecord) -> Result<(), GatewayError> {
         if let Some(limit) = team.tokens_per_minute.filter(|l| *l > 0) {
             let per_minute = limit as f64;
-            let mut buckets = self.tokens.lock().map_err(|_| GatewayError::Internal)?;
-            let bucket = buckets
-                .entry(team.id.clone())
-                .or_insert_with(|| Bucket::full(per_minute));
-            bucket.refill(per_minute);
-            if bucket.level < 1.0 {
+            let wait = self
+                .tokens
+                .with(&team.id, per_minute, |bucket| {
+                    (bucket.level < 1.0).then(|| bucket.wait_seconds(per_minute))
+                })
+                .ok_or(GatewayError::Internal)?;
+            if let Some(retry_after_seconds) = wait {
                 return Err(GatewayError::RateLimited {
                     message: format!(
                         "team \"{}\" used its {limit} tokens per minute; try again shortly",
                         team.name
                     ),
-                    retry_after_seconds: bucket.wait_seconds(per_minute),
+                    retry_after_seconds,
                 });
             }
         }
+
         if let Some(limit) = team.requests_per_minute.filter(|l| *l > 0) {
             let per_minute = limit as f64;
-            let mut buckets = self.requests.lock().map_err(|_| GatewayError::Internal)?;
-            let bucket = buckets
-                .entry(team.id.clone())
-                .or_insert_with(|| Bucket::full(per_minute));
-            bucket.refill(per_minute);
-            if bucket.level < 1.0 {
+            let wait = self
+                .requests
+                .with(&team.id, per_minute, |bucket| {
+                    if bucket.level < 1.0 {
+                        return Some(bucket.wait_seconds(per_minute));
+                    }
+                    bucket.level -= 1.0;
+                    None
+                })
+                .ok_or(GatewayError::Internal)?;
+            if let Some(retry_after_seconds) = wait {
                 return Err(GatewayError::RateLimited {
                     message: format!(
                         "team \"{}\" reached its limit of {limit} requests per minute",
                         team.name
                     ),
-                    retry_after_seconds: bucket.wait_seconds(per_minute),
+                    retry_after_seconds,
                 });
             }
-            bucket.level -= 1.0;
         }
         Ok(())
     }
 
     /// Charges tokens a finished request used against the team's budget.
     pub fn charge_tokens(&self, team: &TeamRecord, tokens: i64) {
-        let Some(limit) = team.tokens_per_minute.filter(|l| *l > 0) else {
-            return;
-        };
-        let per_minute = limit as f64;
-        if let Ok(mut buckets) = self.tokens.lock() {
-            let bucket = buckets
-                .entry(team.id.clone())
-                .or_insert_with(|| Bucket::full(per_minute));
-            bucket.refill(per_minute);
-            bucket.level -= tokens as f64;
+        if let Some(limit) = team.tokens_per_minute.filter(|l| *l > 0) {
+            self.tokens.with(&team.id, limit as f64, |bucket| {
+                bucket.level -= tokens as f64
+            });
         }
     }
 }
@@ -141,5 +171,15 @@ mod tests {
         limits.charge_tokens(&team, 150);
         assert!(limits.admit(&team).is_err());
         assert!(limits.admit(&self::team(None, None)).is_ok());
+    }
+
+    #[test]
+    fn a_changed_limit_starts_afresh_and_an_unchanged_one_does_not() {
+        let limits = RateLimits::default();
+        assert!(limits.admit(&team(Some(1), None)).is_ok());
+        assert!(limits.admit(&team(Some(1), None)).is_err());
+        assert!(limits.admit(&team(Some(2), None)).is_ok());
+        assert!(limits.admit(&team(Some(2), None)).is_ok());
+        assert!(limits.admit(&team(Some(2), None)).is_err());
     }
 }

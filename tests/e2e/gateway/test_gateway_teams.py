@@ -80,11 +80,12 @@ def test_rate_limit_survives_unrelated_changes(gw, alice, upstream, users):
     """A team that used up its requests per minute stays limited when something unrelated
     changes: here the user regenerates their own key on /me (which bumps the access
     revision that every replica polls every 2 s)."""
-    put_team(gw, "default", requests_per_minute=2)
-    for _ in range(2):
+    # A limit other than the earlier tests' own, so that the budget starts afresh.
+    put_team(gw, "default", requests_per_minute=3)
+    for _ in range(3):
         assert post(gw, "/v1/chat/completions", alice.key, json=chat_body()).status_code == 200
     assert post(gw, "/v1/chat/completions", alice.key, json=chat_body()).status_code == 429
-    time.sleep(3)  # control: 3 s refill 0.1 of a request at 2 per minute
+    time.sleep(3)  # control: 3 s refill 0.15 of a request at 3 per minute
     assert post(gw, "/v1/chat/completions", alice.key, json=chat_body()).status_code == 429
 
     alice.regenerate_key()
