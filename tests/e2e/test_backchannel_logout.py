@@ -13,6 +13,21 @@ def test_realm_registers_the_backchannel_logout_url(kc_admin, gatehouse):
     assert client["frontchannelLogout"] is False
 
 
+def test_signing_out_in_keycloaks_account_console_ends_the_gatehouse_session(
+        keycloak_configured, keycloak_url, page):
+    gatehouse = keycloak_configured
+    sign_in(page, gatehouse.base_url, "carol")
+
+    # The same browser opens Keycloak's account console (already signed in there through
+    # gatehouse's sign-in) and signs out from its user menu.
+    page.goto(f"{keycloak_url}/realms/gatehouse/account")
+    page.get_by_test_id("options-toggle").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    page.wait_for_selector("#kc-login")
+
+    expect_signed_out(page, gatehouse.base_url)
+
+
 def test_signing_out_on_keycloaks_own_page_ends_the_gatehouse_session(
         keycloak_configured, keycloak_url, page):
     gatehouse = keycloak_configured

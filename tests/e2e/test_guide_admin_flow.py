@@ -3,7 +3,7 @@
 from support.flows import admin_login, expect_signed_out, path_of, sign_in, wait_for_path
 from support.gatehouse import TEST_CLIENT_SECRET
 
-SETTINGS_KEYS = {"enabled", "url", "realm", "client_id", "client_secret_set"}
+SETTINGS_KEYS = {"enabled", "url", "realm", "client_id", "client_secret_set", "password_login"}
 
 
 def test_guide_admin_flow(gatehouse, keycloak_url, page, new_page):
