@@ -9,14 +9,19 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
+use futures_util::FutureExt;
+use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use super::access::Caller;
 use super::limits::RateLimits;
 use crate::store::{Store, UsageRecord, now_millis};
 
-const BATCH: usize = 500;
-const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// How long the writer gathers records before it writes them: one
+/// transaction per interval however busy the gateway is, instead of one per
+/// handful of records (which kept SQLite's thread busy on every request).
+const GATHER_FOR: Duration = Duration::from_millis(250);
 const QUEUE: usize = 50_000;
 /// Plain answers larger than this are passed on without reading their usage.
 const MAX_BODY_FOR_USAGE: usize = 4 * 1024 * 1024;
@@ -46,20 +51,20 @@ impl UsageRecorder {
 }
 
 async fn write_batches(store: Store, mut receiver: mpsc::Receiver<UsageRecord>) {
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Vec::new();
     loop {
-        let received =
-            tokio::time::timeout(FLUSH_EVERY, receiver.recv_many(&mut batch, BATCH)).await;
-        let closed = matches!(received, Ok(0));
-        if !batch.is_empty() {
-            if let Err(err) = store.insert_usage(&batch).await {
-                tracing::error!(error = %err, records = batch.len(), "could not write usage records");
-            }
-            batch.clear();
-        }
-        if closed {
+        // Wait for the first record, let more arrive, then take them all.
+        if receiver.recv_many(&mut batch, QUEUE).await == 0 {
             return;
         }
+        tokio::time::sleep(GATHER_FOR).await;
+        // The queue holds at most QUEUE records: one call takes all of them.
+        let _ = receiver.recv_many(&mut batch, QUEUE).now_or_never();
+
+        if let Err(err) = store.insert_usage(&batch).await {
+            tracing::error!(error = %err, records = batch.len(), "could not write usage records");
+        }
+        batch.clear();
     }
 }
 
@@ -83,8 +88,26 @@ pub struct UsageTap {
     started: Instant,
     streamed: bool,
     line: Vec<u8>,
-    body: Vec<u8>,
+    /// A plain answer's chunks, kept (not copied) until it ends.
+    body: Vec<Bytes>,
+    body_len: usize,
     done: bool,
+}
+
+/// The part of an answer gatehouse reads; serde skips everything else
+/// without building it.
+#[derive(Deserialize)]
+struct UsagePeek {
+    #[serde(default)]
+    usage: Option<TokenCounts>,
+}
+
+#[derive(Deserialize)]
+struct TokenCounts {
+    #[serde(default)]
+    prompt_tokens: Option<i64>,
+    #[serde(default)]
+    completion_tokens: Option<i64>,
 }
 
 impl UsageTap {
@@ -117,15 +140,17 @@ impl UsageTap {
             streamed: answer.streamed,
             line: Vec::new(),
             body: Vec::new(),
+            body_len: 0,
             done: false,
         }
     }
 
-    pub fn observe(&mut self, chunk: &[u8]) {
+    pub fn observe(&mut self, chunk: &Bytes) {
         if self.streamed {
             self.observe_stream(chunk);
-        } else if self.body.len() + chunk.len() <= MAX_BODY_FOR_USAGE {
-            self.body.extend_from_slice(chunk);
+        } else if self.body_len + chunk.len() <= MAX_BODY_FOR_USAGE {
+            self.body_len += chunk.len();
+            self.body.push(chunk.clone());
         }
     }
 
@@ -150,17 +175,17 @@ impl UsageTap {
         if !contains(data, b"\"usage\"") {
             return;
         }
-        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data.trim_ascii()) {
-            self.take_usage(&value);
-        }
+        self.take_usage(data.trim_ascii());
     }
 
-    fn take_usage(&mut self, value: &serde_json::Value) {
-        let usage = &value["usage"];
-        if let Some(prompt) = usage["prompt_tokens"].as_i64() {
+    fn take_usage(&mut self, json: &[u8]) {
+        let Ok(UsagePeek { usage: Some(usage) }) = serde_json::from_slice(json) else {
+            return;
+        };
+        if let Some(prompt) = usage.prompt_tokens {
             self.record.prompt_tokens = prompt;
         }
-        if let Some(completion) = usage["completion_tokens"].as_i64() {
+        if let Some(completion) = usage.completion_tokens {
             self.record.completion_tokens = completion;
         }
     }
@@ -175,16 +200,19 @@ impl UsageTap {
             return;
         }
         self.done = true;
-        if !self.streamed
-            && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&self.body)
-        {
-            self.take_usage(&value);
+        if !self.streamed {
+            let body = std::mem::take(&mut self.body);
+            match body.as_slice() {
+                [] => {}
+                [whole] => self.take_usage(whole),
+                parts => self.take_usage(&parts.concat()),
+            }
         }
         self.record.latency_ms =
             i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let tokens = self.record.prompt_tokens + self.record.completion_tokens;
         self.limits.charge_tokens(&self.caller.team, tokens);
-        self.recorder.record(self.record.clone());
+        self.recorder.record(std::mem::take(&mut self.record));
     }
 }
 
@@ -198,4 +226,105 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack
         .windows(needle.len())
         .any(|window| window == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::TeamRecord;
+
+    fn tap(streamed: bool) -> (UsageTap, mpsc::Receiver<UsageRecord>) {
+        let (sender, receiver) = mpsc::channel(4);
+        let team = TeamRecord {
+            id: "t1".to_owned(),
+            name: "default".to_owned(),
+            allowed_models: None,
+            default_completion_model: None,
+            default_chat_model: None,
+            requests_per_minute: None,
+            tokens_per_minute: None,
+            updated_at: 0,
+        };
+        let caller = Caller {
+            key_id: "k1".to_owned(),
+            user_id: "u1".to_owned(),
+            username: "alice".to_owned(),
+            team: Arc::new(team),
+        };
+        let meta = AnswerMeta {
+            endpoint: "chat/completions",
+            model: "m",
+            upstream: "up",
+            status: 200,
+            streamed,
+            started: Instant::now(),
+        };
+        let tap = UsageTap::new(
+            UsageRecorder { sender },
+            Arc::new(RateLimits::default()),
+            caller,
+            meta,
+        );
+        (tap, receiver)
+    }
+
+    fn recorded(tap: UsageTap, mut receiver: mpsc::Receiver<UsageRecord>) -> UsageRecord {
+        drop(tap);
+        receiver.try_recv().expect("one record per answer")
+    }
+
+    #[test]
+    fn plain_answer_split_over_chunks_gives_its_token_counts() {
+        let (mut tap, receiver) = tap(false);
+        tap.observe(&Bytes::from_static(
+            br#"{"id":"x","choices":[{"text":"hi"}],"usa"#,
+        ));
+        tap.observe(&Bytes::from_static(
+            br#"ge":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}"#,
+        ));
+        let record = recorded(tap, receiver);
+        assert_eq!((record.prompt_tokens, record.completion_tokens), (7, 3));
+        assert_eq!(
+            (record.user_id.as_str(), record.team_id.as_str()),
+            ("u1", "t1")
+        );
+    }
+
+    #[test]
+    fn stream_usage_chunk_split_across_reads_is_found() {
+        let (mut tap, receiver) = tap(true);
+        tap.observe(&Bytes::from_static(
+            b"data: {\"choices\":[{\"delta\":{}}]}\n\n",
+        ));
+        tap.observe(&Bytes::from_static(
+            b"data: {\"choices\":[],\"usage\":{\"prompt_",
+        ));
+        tap.observe(&Bytes::from_static(
+            b"tokens\":5,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n",
+        ));
+        let record = recorded(tap, receiver);
+        assert_eq!((record.prompt_tokens, record.completion_tokens), (5, 2));
+    }
+
+    #[test]
+    fn answers_without_usage_or_not_json_count_zero_tokens() {
+        for body in [
+            &b"{\"choices\":[]}"[..],
+            b"not json",
+            b"{\"usage\":null}",
+            b"",
+        ] {
+            let (mut tap, receiver) = tap(false);
+            tap.observe(&Bytes::copy_from_slice(body));
+            let record = recorded(tap, receiver);
+            assert_eq!((record.prompt_tokens, record.completion_tokens), (0, 0));
+        }
+    }
+
+    #[test]
+    fn a_failed_answer_keeps_the_failure_status() {
+        let (mut tap, receiver) = tap(true);
+        tap.fail(504);
+        assert_eq!(recorded(tap, receiver).status, 504);
+    }
 }

@@ -5,7 +5,7 @@ use sqlx::Row;
 use super::{Store, StoreError};
 
 /// One request through the gateway.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct UsageRecord {
     pub at: i64,
     pub user_id: String,
