@@ -115,6 +115,12 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_DIRECTORY_SYNC_MINUTES", default_value_t = 5)]
     pub directory_sync_minutes: u64,
 
+    /// Days a newly issued Plugin API Key stays valid; 0 (the default):
+    /// keys do not expire. An expired key is renewed at the owner's next
+    /// sign-in.
+    #[arg(long, env = "GATEHOUSE_KEY_LIFETIME_DAYS", default_value_t = 0)]
+    pub key_lifetime_days: u32,
+
     /// Log format: text or json.
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", default_value = "text")]
     pub log_format: crate::telemetry::LogFormat,

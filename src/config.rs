@@ -24,6 +24,8 @@ pub struct ServeConfig {
     pub cli_upstreams: Vec<(String, String)>,
     /// How often to sync the Keycloak directory; `None`: only on demand.
     pub directory_sync_every: Option<std::time::Duration>,
+    /// How long new Plugin API Keys stay valid; `None`: they do not expire.
+    pub key_lifetime: Option<std::time::Duration>,
 }
 
 impl ServeConfig {
@@ -48,6 +50,9 @@ impl ServeConfig {
             cli_upstreams: args.upstreams,
             directory_sync_every: (args.directory_sync_minutes > 0)
                 .then(|| std::time::Duration::from_secs(args.directory_sync_minutes * 60)),
+            key_lifetime: (args.key_lifetime_days > 0).then(|| {
+                std::time::Duration::from_secs(u64::from(args.key_lifetime_days) * 86_400)
+            }),
             listen: args.listen,
             data_dir: args.data_dir,
             database_url,

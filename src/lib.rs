@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod dates;
 pub mod directory;
 pub mod directory_sync;
 pub mod gateway;

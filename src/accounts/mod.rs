@@ -5,5 +5,7 @@ pub mod password_login;
 pub mod plugin_key;
 pub mod profile;
 pub mod signin;
+pub mod team_admin;
 pub mod team_mapping;
 pub mod teams;
+pub mod user_admin;

@@ -6,7 +6,6 @@
 
 use std::net::IpAddr;
 
-use super::plugin_key;
 use super::teams::{self, TeamError};
 use crate::app::AppState;
 use crate::crypto::SecretBoxError;
@@ -44,6 +43,8 @@ pub struct PasswordLogin {
     pub username: String,
     pub team: String,
     pub plugin_api_key: String,
+    /// When the key expires, in unix seconds; `None`: it does not.
+    pub plugin_api_key_expires_at: Option<i64>,
     pub endpoint: String,
 }
 
@@ -92,7 +93,7 @@ pub async fn login(
     app.login_throttle.by_name.record_success(&name_key);
 
     let user = teams::account_for(&app.store, &identity).await?;
-    let candidate = plugin_key::issue(&app.secrets);
+    let candidate = app.keys.issue();
     let user = match app
         .store
         .record_sign_in(user, candidate.record, None)
@@ -110,7 +111,8 @@ pub async fn login(
     Ok(PasswordLogin {
         username: user.username,
         team: user.team_name,
-        plugin_api_key: plugin_key::reveal(&app.secrets, &key.sealed_secret)?,
+        plugin_api_key: app.keys.reveal(&key.sealed_secret)?,
+        plugin_api_key_expires_at: key.expires_at.map(|ms| ms / 1000),
         endpoint: app.public_url.as_str().to_owned(),
     })
 }

@@ -6,7 +6,6 @@
 use axum::http::HeaderMap;
 use serde::Deserialize;
 
-use super::plugin_key;
 use super::teams::{self, TeamError};
 use crate::app::AppState;
 use crate::auth::cookies::{self, LOGIN_COOKIE_PATH, LOGIN_COOKIE_PREFIX};
@@ -160,7 +159,7 @@ pub async fn finish(
         Some(sealed_id_token),
         identity.session_id,
     );
-    let key = plugin_key::issue(&app.secrets);
+    let key = app.keys.issue();
     let user = match app
         .store
         .record_sign_in(user, key.record, Some(session.record.clone()))

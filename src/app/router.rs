@@ -103,7 +103,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/api/keycloak/check", get(api::keycloak_check::check))
         .route("/admin/api/users/{username}", get(ga::get_user))
-        .route("/admin/api/users/{username}/team", put(ga::put_user_team))
+        .route("/admin/api/users", get(ga::list_users))
+        .route(
+            "/admin/api/users/{username}/team",
+            put(ga::put_user_team).delete(ga::delete_user_team),
+        )
         .route(
             "/admin/api/users/{username}/key/revoke",
             post(ga::revoke_key),

@@ -10,6 +10,7 @@ use axum::serve::ListenerExt;
 
 use super::state::Shared;
 use super::{AppState, router};
+use crate::accounts::plugin_key::KeyIssuer;
 use crate::auth::admin_token::Established;
 use crate::auth::{AdminToken, AttemptThrottle, LoginThrottle, Sessions};
 use crate::config::ServeConfig;
@@ -67,6 +68,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         public_url: config.public_url.clone(),
         sessions: Sessions::new(store.clone(), config.public_url.is_https()),
         store: store.clone(),
+        keys: KeyIssuer::new(Arc::clone(&secrets), config.key_lifetime),
         secrets,
         admin_token: Arc::new(admin_token),
         directory: DirectorySync::new(http.clone()),

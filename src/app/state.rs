@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::accounts::plugin_key::KeyIssuer;
 use crate::auth::{AdminToken, AttemptThrottle, LoginThrottle, Sessions};
 use crate::config::PublicUrl;
 use crate::crypto::SecretBox;
@@ -37,6 +38,8 @@ pub struct Shared {
     pub public_url: PublicUrl,
     pub store: Store,
     pub secrets: Arc<SecretBox>,
+    /// Issues Plugin API Keys with the server's key lifetime.
+    pub keys: KeyIssuer,
     pub admin_token: Arc<AdminToken>,
     pub sessions: Sessions,
     pub keycloak: Keycloak,

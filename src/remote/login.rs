@@ -42,6 +42,10 @@ pub fn run(server: &str, username: Option<String>) -> anyhow::Result<()> {
         "Plugin API Key: {}",
         body["plugin_api_key"].as_str().unwrap_or("?")
     );
+    if let Some(at) = body["plugin_api_key_expires_at"].as_i64() {
+        let until = crate::dates::utc_time(at.saturating_mul(1000));
+        println!("Valid until:    {until} (sign in again after that for a new key)");
+    }
     Ok(())
 }
 

@@ -16,6 +16,7 @@ mod telemetry;
 mod upstreams;
 mod usage;
 mod user_admin;
+mod user_list;
 mod users;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -31,6 +32,7 @@ pub use sessions::{NewSession, SessionKind, SessionRecord};
 pub use teams::{TeamRecord, TeamRules};
 pub use upstreams::UpstreamRecord;
 pub use usage::{UsageGroup, UsageRecord, UsageTotal};
+pub use user_list::{KeyFacts, UserListing};
 pub use users::{NewUser, SignInRecord, UserRecord};
 
 #[derive(Debug, thiserror::Error)]

@@ -21,6 +21,7 @@ pub struct ActiveKeyRecord {
     pub id: String,
     pub sealed_secret: String,
     pub created_at: i64,
+    pub expires_at: Option<i64>,
 }
 
 pub(super) async fn insert_key(
@@ -48,7 +49,7 @@ impl Store {
     /// The user's usable key: not revoked, not expired.
     pub async fn active_key(&self, user_id: &str) -> Result<Option<ActiveKeyRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, sealed_secret, created_at FROM plugin_keys \
+            "SELECT id, sealed_secret, created_at, expires_at FROM plugin_keys \
              WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) \
              ORDER BY created_at DESC LIMIT 1",
         )
@@ -61,6 +62,7 @@ impl Store {
             id: row.try_get("id")?,
             sealed_secret: row.try_get("sealed_secret")?,
             created_at: row.try_get("created_at")?,
+            expires_at: row.try_get("expires_at")?,
         }))
     }
 }

@@ -90,4 +90,16 @@ impl Store {
             .await?;
         team_from_row(&row)
     }
+
+    /// How many people each team has, by team id.
+    pub async fn team_member_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let rows = sqlx::query("SELECT team_id, COUNT(*) AS members FROM users GROUP BY team_id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("team_id")?, row.try_get("members")?)))
+            .collect()
+    }
 }

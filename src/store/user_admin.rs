@@ -5,6 +5,7 @@
 use super::plugin_keys::{NewPluginKey, insert_key};
 use super::users::{USER_COLUMNS, user_from_row};
 use super::{Store, StoreError, UserRecord, now_millis};
+use crate::accounts::team_mapping::TeamAssignment;
 
 impl Store {
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
@@ -38,6 +39,26 @@ impl Store {
         .await?;
         self.bump_access_revision().await?;
         Ok(result.rows_affected() == 1)
+    }
+
+    /// Gives a user the team, source and choices of a fresh assignment.
+    pub async fn assign_team(
+        &self,
+        user_id: &str,
+        assignment: &TeamAssignment,
+    ) -> Result<(), StoreError> {
+        let choices =
+            serde_json::to_string(&assignment.choices).unwrap_or_else(|_| "[]".to_owned());
+        sqlx::query(
+            "UPDATE users SET team_id = $1, team_source = $2, team_choices = $3 WHERE id = $4",
+        )
+        .bind(&assignment.team_id)
+        .bind(&assignment.source)
+        .bind(choices)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        self.bump_access_revision().await
     }
 
     /// Revokes every key of the user; returns how many were usable.

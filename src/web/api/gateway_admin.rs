@@ -2,17 +2,18 @@
 //! team, keys and access. Keys can be revoked or rotated here, never read.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::accounts::plugin_key;
+use crate::accounts::{team_admin, user_admin};
 use crate::app::AppState;
 use crate::auth::extract::AdminApiCaller;
 use crate::gateway::upstreams::{UpstreamSource, check_url};
-use crate::store::{TeamRules, UpstreamRecord, UserRecord};
+use crate::store::{TeamRules, UpstreamRecord, UserListing, UserRecord};
 use crate::web::error::ApiError;
 
 fn json_body<T>(body: Result<Json<T>, JsonRejection>, shape: &str) -> Result<T, ApiError> {
@@ -134,18 +135,7 @@ pub async fn put_team(
         "{\"allowed_models\"?, \"default_completion_model\"?, \"default_chat_model\"?, \
          \"requests_per_minute\"?, \"tokens_per_minute\"?}",
     )?;
-    let name = name.trim();
-    if name.is_empty() || name.len() > 64 {
-        return Err(ApiError::bad_request("a team name is 1 to 64 characters"));
-    }
-    if rules.requests_per_minute.is_some_and(|v| v < 0)
-        || rules.tokens_per_minute.is_some_and(|v| v < 0)
-    {
-        return Err(ApiError::bad_request("rate limits cannot be negative"));
-    }
-    let team = app.store.put_team(name, &rules).await?;
-    applied(&app).await?;
-    tracing::info!(team = %name, "team rules saved");
+    let team = team_admin::save_team(&app, &name, rules).await?;
     Ok(Json(json!(team)))
 }
 
@@ -158,17 +148,58 @@ async fn user_named(app: &AppState, username: &str) -> Result<UserRecord, ApiErr
     })
 }
 
+fn user_json(listing: &UserListing) -> Value {
+    let user = &listing.user;
+    json!({
+        "id": user.id, "username": user.username, "email": user.email,
+        "display_name": user.display_name, "team": user.team_name,
+        "team_source": user.team_source, "groups": user.group_paths,
+        "disabled": user.disabled_at.is_some(), "disabled_by": user.disabled_by,
+        "last_sign_in": listing.last_sign_in,
+        "key_id": listing.key.as_ref().map(|k| &k.id),
+        "key": listing.key,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct UserSearch {
+    #[serde(default)]
+    search: String,
+    #[serde(default = "default_limit")]
+    limit: i64,
+}
+
+fn default_limit() -> i64 {
+    500
+}
+
+/// `GET /admin/api/users?search=&limit=`: people with their team and the
+/// public facts of their key.
+pub async fn list_users(
+    _admin: AdminApiCaller,
+    State(app): State<AppState>,
+    Query(query): Query<UserSearch>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = query.limit.clamp(1, 5000);
+    let users = app.store.list_users(&query.search, limit).await?;
+    Ok(Json(json!({
+        "users": users.iter().map(user_json).collect::<Vec<_>>(),
+        "total": app.store.count_users().await?,
+    })))
+}
+
 pub async fn get_user(
     _admin: AdminApiCaller,
     State(app): State<AppState>,
     Path(username): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let user = user_named(&app, &username).await?;
-    let key = app.store.active_key(&user.id).await?;
-    Ok(Json(json!({
-        "id": user.id, "username": user.username, "email": user.email, "team": user.team_name,
-        "disabled": user.disabled_at.is_some(), "key_id": key.map(|k| k.id),
-    })))
+    let listing = app
+        .store
+        .user_listing(&user.id)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "the user was just removed"))?;
+    Ok(Json(user_json(&listing)))
 }
 
 #[derive(Deserialize)]
@@ -184,17 +215,18 @@ pub async fn put_user_team(
 ) -> Result<Json<Value>, ApiError> {
     let choice = json_body(body, "{\"team\"}")?;
     let user = user_named(&app, &username).await?;
-    if !app
-        .store
-        .set_user_team(&user.id, &choice.team, "admin")
-        .await?
-    {
-        return Err(ApiError::bad_request(format!(
-            "no team named \"{}\"",
-            choice.team
-        )));
-    }
-    applied(&app).await?;
+    user_admin::choose_team(&app, &user, &choice.team).await?;
+    get_user(AdminApiCaller, State(app), Path(username)).await
+}
+
+/// `DELETE /admin/api/users/{username}/team`: the group mapping decides again.
+pub async fn delete_user_team(
+    _admin: AdminApiCaller,
+    State(app): State<AppState>,
+    Path(username): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let user = user_named(&app, &username).await?;
+    user_admin::follow_mapping(&app, &user).await?;
     get_user(AdminApiCaller, State(app), Path(username)).await
 }
 
@@ -204,52 +236,66 @@ pub async fn revoke_key(
     Path(username): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let user = user_named(&app, &username).await?;
-    let revoked = app.store.revoke_keys(&user.id).await?;
-    applied(&app).await?;
-    tracing::info!(user_id = %user.id, revoked, "plugin keys revoked by an administrator");
+    let revoked = user_admin::revoke_key(&app, &user).await?;
     Ok(Json(json!({ "revoked": revoked })))
+}
+
+/// The optional body of a rotation: when the new key expires.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    /// Unix seconds; without it the server's key lifetime applies.
+    expires_at: Option<i64>,
 }
 
 pub async fn rotate_key(
     _admin: AdminApiCaller,
     State(app): State<AppState>,
     Path(username): Path<String>,
+    body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    // The body is optional: an empty POST rotates with the server's lifetime.
+    let rotation: Rotation = if body.iter().all(u8::is_ascii_whitespace) {
+        Rotation::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|err| {
+            ApiError::bad_request(format!(
+                "expected no body or JSON {{\"expires_at\": <unix seconds>}}: {err}"
+            ))
+        })?
+    };
     let user = user_named(&app, &username).await?;
-    let issued = plugin_key::issue(&app.secrets);
-    app.store.rotate_key(&user.id, &issued.record).await?;
-    applied(&app).await?;
-    tracing::info!(user_id = %user.id, key_id = %issued.record.id, "plugin key rotated by an administrator");
-    Ok(Json(json!({ "key_id": issued.record.id })))
+    let expires_at = rotation.expires_at.map(|s| s.saturating_mul(1000));
+    let key_id = user_admin::rotate_key(&app, &user, expires_at).await?;
+    let listing = app.store.user_listing(&user.id).await?;
+    let expires = listing.and_then(|l| l.key).and_then(|k| k.expires_at);
+    Ok(Json(
+        json!({ "key_id": key_id, "expires_at": expires.map(|ms| ms / 1000) }),
+    ))
 }
 
 pub async fn disable_user(
-    admin: AdminApiCaller,
+    _admin: AdminApiCaller,
     State(app): State<AppState>,
     Path(username): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    set_disabled(admin, app, username, true).await
+    set_disabled(app, username, true).await
 }
 
 pub async fn enable_user(
-    admin: AdminApiCaller,
+    _admin: AdminApiCaller,
     State(app): State<AppState>,
     Path(username): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    set_disabled(admin, app, username, false).await
+    set_disabled(app, username, false).await
 }
 
 async fn set_disabled(
-    _admin: AdminApiCaller,
     app: AppState,
     username: String,
     disabled: bool,
 ) -> Result<Json<Value>, ApiError> {
     let user = user_named(&app, &username).await?;
-    app.store
-        .set_user_disabled(&user.id, disabled, "admin")
-        .await?;
-    applied(&app).await?;
-    tracing::info!(user_id = %user.id, disabled, "user access changed by an administrator");
+    user_admin::set_disabled(&app, &user, disabled).await?;
     get_user(AdminApiCaller, State(app), Path(username)).await
 }

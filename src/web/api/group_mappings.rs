@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::accounts::team_mapping::{GroupMapping, normalize_group_path};
+use crate::accounts::team_admin;
 use crate::accounts::teams::{self, UnmappedPolicy};
 use crate::app::AppState;
 use crate::auth::extract::AdminApiCaller;
@@ -32,8 +32,11 @@ pub struct MappingBody {
     priority: i64,
 }
 
+/// The priority of a mapping saved without one; lower numbers win.
+pub const DEFAULT_PRIORITY: i64 = 100;
+
 fn default_priority() -> i64 {
-    100
+    DEFAULT_PRIORITY
 }
 
 pub async fn put(
@@ -47,22 +50,7 @@ pub async fn put(
             r.body_text()
         ))
     })?;
-    let group_path = normalize_group_path(&body.group_path).ok_or_else(|| {
-        ApiError::bad_request("group_path must name a group, e.g. /engineering/backend")
-    })?;
-    let mapping = GroupMapping {
-        group_path,
-        team_id: body.team.trim().to_owned(),
-        priority: body.priority,
-    };
-    if !app.store.put_group_mapping(&mapping).await? {
-        return Err(ApiError::bad_request(format!(
-            "no team named \"{}\"; create it first with PUT /admin/api/teams/{{name}}",
-            mapping.team_id
-        )));
-    }
-    app.store.bump_access_revision().await?;
-    tracing::info!(group_path = %mapping.group_path, team = %mapping.team_id, priority = mapping.priority, "group mapping saved");
+    team_admin::save_mapping(&app, &body.group_path, &body.team, body.priority).await?;
     list(AdminApiCaller, State(app)).await
 }
 
@@ -76,14 +64,7 @@ pub async fn delete(
     State(app): State<AppState>,
     Query(query): Query<GroupQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let path = normalize_group_path(&query.group_path).unwrap_or_default();
-    if !app.store.delete_group_mapping(&path).await? {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no mapping for group \"{path}\""),
-        ));
-    }
-    app.store.bump_access_revision().await?;
+    team_admin::remove_mapping(&app, &query.group_path).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -103,6 +84,6 @@ pub async fn put_policy(
             r.body_text()
         ))
     })?;
-    teams::set_unmapped_policy(&app.store, body.unmapped_users).await?;
+    team_admin::set_unmapped_policy(&app, body.unmapped_users).await?;
     list(AdminApiCaller, State(app)).await
 }

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect};
 use super::keycloak_auth::{CsrfForm, stale_form};
 use crate::app::AppState;
 use crate::auth::extract::AdminSession;
+use crate::dates::utc_time;
 use crate::directory_sync::SyncProgress;
 use crate::store::SyncRecord;
 use crate::web::error::PageError;
@@ -46,26 +47,12 @@ fn row(record: SyncRecord) -> SyncRow {
         (None, Some(error)) => error.clone(),
         (None, None) => String::new(),
     };
-    let seconds = record.started_at / 1000;
     SyncRow {
-        started: format!("{} UTC", time_of_day(seconds)),
+        started: utc_time(record.started_at),
         trigger: record.trigger,
         status: record.status,
         result,
     }
-}
-
-/// `YYYY-MM-DD HH:MM:SS` of a unix time.
-fn time_of_day(seconds: i64) -> String {
-    let day = seconds.div_euclid(86_400);
-    let rest = seconds.rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02}:{:02}",
-        super::admin_usage::day_label(day),
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
 }
 
 pub async fn directory_page(

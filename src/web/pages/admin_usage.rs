@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::extract::AdminSession;
+use crate::dates::day_label;
 use crate::store::{UsageGroup, UsageTotal, now_millis};
 use crate::web::api::usage::totals_as_csv;
 use crate::web::error::PageError;
@@ -115,31 +116,4 @@ pub async fn usage_csv(
         ],
         csv,
     ))
-}
-
-/// `YYYY-MM-DD` of a day number since 1970-01-01 (UTC).
-pub fn day_label(day: i64) -> String {
-    // Civil-from-days, after Howard Hinnant's public-domain algorithm.
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::day_label;
-
-    #[test]
-    fn day_labels_are_iso_dates() {
-        assert_eq!(day_label(0), "1970-01-01");
-        assert_eq!(day_label(20_790), "2026-12-03");
-        assert_eq!(day_label(11_016), "2000-02-29");
-    }
 }

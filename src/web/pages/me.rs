@@ -13,6 +13,7 @@ use super::keycloak_auth::{CsrfForm, stale_form};
 use crate::accounts::profile::{self, ProfileError};
 use crate::app::AppState;
 use crate::auth::extract::SignedInUser;
+use crate::dates::utc_time;
 use crate::web::error::PageError;
 
 #[derive(Template, WebTemplate)]
@@ -20,6 +21,7 @@ use crate::web::error::PageError;
 struct MePage {
     username: String,
     plugin_key: Option<String>,
+    key_expires: Option<String>,
     team: String,
     team_choices: Vec<String>,
     endpoint: String,
@@ -43,6 +45,7 @@ pub async fn me_page(
     let page = MePage {
         username: profile.username,
         plugin_key: profile.plugin_key,
+        key_expires: profile.key_expires_at.map(utc_time),
         team: profile.team,
         team_choices: signed_in.user.team_choices.clone(),
         endpoint: app.public_url.as_str().to_owned(),

@@ -4,6 +4,7 @@ on the very next request."""
 
 import secrets
 import string
+import time
 
 import pytest
 
@@ -154,3 +155,70 @@ def test_admin_key_actions_on_unknown_user_are_404(gw):
         resp = gw.admin_api("POST", f"/admin/api/users/nobody-{action.replace('/', '-')}/{action}")
         assert resp.status_code == 404, f"{action}: {resp.status_code} {resp.text[:200]}"
         assert "nobody" in resp.json()["detail"]
+
+
+def test_admin_rotate_with_an_expiry(gw, upstream, users):
+    """A key rotated with `expires_at` works until then and is refused from then on."""
+    dave = users.get("dave")
+    expires_at = int(time.time()) + 3
+    resp = gw.admin_api("POST", "/admin/api/users/dave/key/rotate",
+                        json={"expires_at": expires_at})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["expires_at"] == expires_at
+    dave.me()
+    assert works(gw, dave.key)
+    listed = gw.admin_api("GET", "/admin/api/users/dave").json()
+    assert listed["key"]["expires_at"] == expires_at * 1000
+    assert "Valid until" in dave.me().text
+
+    time.sleep(max(0.0, expires_at - time.time()) + 1.2)
+    detail = expect_unauthorized(post(gw, "/v1/chat/completions", dave.key, json=chat_body()),
+                                 "expired key")
+    assert "expired" in detail
+    assert dave.me() is not None and dave.key is None, "/me still shows an expired key"
+
+
+@pytest.mark.parametrize("body,problem", [
+    ({"expires_at": 1}, "future"),
+    ({"expires_at": "tomorrow"}, "expires_at"),
+    ({"valid_for": 3}, "valid_for"),
+])
+def test_rotate_refuses_a_bad_expiry_and_keeps_the_key(gw, upstream, users, body, problem):
+    bob = users.get("bob")
+    resp = gw.admin_api("POST", "/admin/api/users/bob/key/rotate", json=body)
+    assert resp.status_code == 400, resp.text
+    assert problem in resp.json()["detail"]
+    assert works(gw, bob.key), "a refused rotation changed the key"
+
+
+def test_users_api_lists_people_with_key_facts_never_keys(gw, upstream, users):
+    alice, bob = users.get("alice"), users.get("bob")
+    resp = gw.admin_api("GET", "/admin/api/users")
+    assert resp.status_code == 200, resp.text
+    listed = {u["username"]: u for u in resp.json()["users"]}
+    assert {"alice", "bob"} <= listed.keys()
+    assert listed["alice"]["key"]["id"] == alice.key.split("_")[1]
+    for key in (alice.key, bob.key):
+        assert key.split("_")[2] not in resp.text, "the users API returned a key's secret"
+
+    found = gw.admin_api("GET", "/admin/api/users?search=ALI").json()["users"]
+    assert [u["username"] for u in found] == ["alice"]
+    assert gw.admin_api("GET", "/admin/api/users?search=%25").json()["users"] == [], \
+        "a % in the search matched everyone"
+
+
+def test_team_override_and_back_to_the_mapping(gw, upstream, users, admin_changes):
+    bob = users.get("bob")
+    assert gw.admin_api("PUT", "/admin/api/teams/gw-override", json={}).status_code == 200
+    resp = gw.admin_api("PUT", "/admin/api/users/bob/team", json={"team": "gw-override"})
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["team"], resp.json()["team_source"]) == ("gw-override", "admin")
+
+    resp = gw.admin_api("PUT", "/admin/api/users/bob/team", json={"team": "no-such-team"})
+    assert resp.status_code == 400 and "no team named" in resp.json()["detail"]
+
+    resp = gw.admin_api("DELETE", "/admin/api/users/bob/team")
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["team_source"] != "admin"
+    assert resp.json()["team"] != "gw-override"
+    assert works(gw, bob.key)

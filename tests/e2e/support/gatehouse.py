@@ -28,13 +28,15 @@ class GatehouseServer:
     """One `gatehouse serve` process on a fresh data dir, with stdout and stderr in a log file."""
 
     def __init__(self, binary: Path, data_dir: Path, log_path: Path, admin_token: str,
-                 keycloak_url: str, host="127.0.0.1", port=18008, pid_file: Path | None = None):
+                 keycloak_url: str, host="127.0.0.1", port=18008, pid_file: Path | None = None,
+                 extra_env: dict | None = None):
         self.binary, self.data_dir, self.log_path = binary, data_dir, log_path
         self.pid_file = pid_file  # lets scripts/test end a server that pytest could not
         self.admin_token = admin_token
         self.keycloak_url = keycloak_url.rstrip("/")
         self.host, self.port = host, port
         self.base_url = f"http://{host}:{port}"
+        self.extra_env = extra_env or {}
         self.process = None
 
     def start(self, timeout: float = 30):
@@ -43,7 +45,7 @@ class GatehouseServer:
         if port_is_open(self.host, self.port):
             raise RuntimeError(f"port {self.port} is already in use (a gatehouse left running?)")
 
-        env = {**os.environ, "GATEHOUSE_ADMIN_TOKEN": self.admin_token}
+        env = {**os.environ, "GATEHOUSE_ADMIN_TOKEN": self.admin_token, **self.extra_env}
         env.setdefault("RUST_LOG", "info")
         env.setdefault("NO_COLOR", "1")  # plain log lines in the file and in failure reports
         cmd = [str(self.binary), "serve", "--listen", f"{self.host}:{self.port}",
