@@ -257,6 +257,23 @@ async fn console_pages_and_metrics_render() {
     let html = usage.text().await.unwrap();
     assert!(html.contains("id=\"usage-chart\"") && html.contains("No requests in this period"));
 
+    // Empty Users and Teams pages say what will appear there.
+    for (path, expected) in [
+        ("/admin/users", "Nobody yet"),
+        ("/admin/teams", "No mapping: everyone is in the default team"),
+        ("/admin/users/no-such-id", "No such user"),
+    ] {
+        let page = client
+            .get(server.url(path))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        let status = page.status();
+        let html = page.text().await.unwrap();
+        assert!(html.contains(expected), "{path} ({status}) lacks {expected:?}");
+    }
+
     let csv = client
         .get(server.url("/admin/usage.csv"))
         .header("cookie", &session)

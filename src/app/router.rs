@@ -42,6 +42,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/logout", post(pages::admin_login::admin_logout))
         .route("/admin", get(pages::admin_console::overview))
+        .route("/admin/users", get(pages::admin_users::users_page))
+        .route(
+            "/admin/users/{id}",
+            get(pages::admin_users::user_detail).post(pages::admin_users::user_action),
+        )
+        .route(
+            "/admin/teams",
+            get(pages::admin_teams::teams_page).post(pages::admin_teams::save_team),
+        )
+        .route(
+            "/admin/teams/mappings",
+            post(pages::admin_teams::change_mappings),
+        )
         .route(
             "/admin/models",
             get(pages::admin_models::models_page).post(pages::admin_models::save_upstream),
