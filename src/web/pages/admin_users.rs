@@ -250,7 +250,7 @@ pub async fn user_action(
     };
     match outcome {
         Ok(done) => {
-            Ok(Redirect::to(&format!("/admin/users/{user_id}?done={done}")).into_response())
+            Ok(Redirect::to(&format!("/admin/users/{}?done={done}", user.id)).into_response())
         }
         Err(err) => {
             let problem = user_form_problem(err)?;
