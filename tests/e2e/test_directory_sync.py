@@ -95,14 +95,15 @@ def test_disabled_and_deleted_people_lose_access_and_come_back(keycloak_configur
     assert models_status(gatehouse, key) == 401, "the key of a deleted person is refused"
 
 
+@pytest.mark.parametrize("failure", ["fail_groups", "drop_groups"])
 def test_a_sync_that_fails_half_way_changes_nothing(keycloak_configured, kc_admin, kc_proxy,
-                                                    person):
+                                                    person, failure):
     gatehouse = keycloak_configured
     key = key_of(gatehouse, person["name"], person["password"])
     kc_admin.set_user_enabled(person["name"], False)
 
     gatehouse.configure_keycloak(url=f"{kc_proxy.url}/")
-    kc_proxy.mode = "fail_groups"
+    kc_proxy.mode = failure
     failed = gatehouse.admin_api("POST", "/admin/api/directory/sync?wait=true")
     assert failed.status_code == 502, failed.text
     assert "nothing was changed" in failed.json()["detail"]

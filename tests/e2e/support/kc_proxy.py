@@ -8,6 +8,8 @@ Modes (switch with `proxy.mode = ...` at any time):
   for the same user on `other_client` (same issuer and keys, audience other_client).
 - fail_groups: the admin API's group listings answer 503, as if Keycloak went down in the
   middle of a directory read (user listings still pass).
+- drop_groups: those requests get no answer at all: the connection is closed, as when the
+  Keycloak process is killed mid-read.
 
 The Host header is forwarded as the client sent it, so Keycloak (hostname-strict=false) derives
 its issuer from the proxy's address. Redirects are passed back, never followed.
@@ -20,7 +22,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("passthrough", "tamper_signature", "foreign_audience", "fail_groups")
+MODES = ("passthrough", "tamper_signature", "foreign_audience", "fail_groups", "drop_groups")
 TOKEN_PATH_SUFFIX = "/protocol/openid-connect/token"
 # Hop-by-hop headers (RFC 9110 section 7.6.1): meaningful for one connection only.
 HOP_BY_HOP = {
@@ -151,8 +153,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             headers.append(("Content-Length", str(len(body))))
 
-        if proxy.mode == "fail_groups" and "/admin/realms/" in path_only and "/groups" in path_only:
+        admin_groups = "/admin/realms/" in path_only and "/groups" in path_only
+        if proxy.mode == "fail_groups" and admin_groups:
             self.send_error(503, "Keycloak stopped (simulated by the test proxy)")
+            return
+        if proxy.mode == "drop_groups" and admin_groups:
+            self.close_connection = True  # no status line: the socket just closes
             return
 
         try:
