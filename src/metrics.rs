@@ -25,7 +25,9 @@ struct Histogram {
 
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// Counts by route, then status: looked up by `&str`, so a request to a
+    /// route seen before allocates nothing here.
+    requests: Mutex<BTreeMap<String, BTreeMap<u16, u64>>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
     upstream_errors: Mutex<BTreeMap<(String, &'static str), u64>>,
     key_cache_hits: AtomicU64,
@@ -43,10 +45,17 @@ pub fn metrics() -> &'static Metrics {
 impl Metrics {
     pub fn observe_request(&self, route: &str, status: u16, elapsed: Duration) {
         if let Ok(mut requests) = self.requests.lock() {
-            *requests.entry((route.to_owned(), status)).or_default() += 1;
+            let by_status = match requests.get_mut(route) {
+                Some(by_status) => by_status,
+                None => requests.entry(route.to_owned()).or_default(),
+            };
+            *by_status.entry(status).or_default() += 1;
         }
         if let Ok(mut latency) = self.latency.lock() {
-            let histogram = latency.entry(route.to_owned()).or_default();
+            let histogram = match latency.get_mut(route) {
+                Some(histogram) => histogram,
+                None => latency.entry(route.to_owned()).or_default(),
+            };
             if histogram.counts.is_empty() {
                 histogram.counts = vec![0; BUCKETS.len()];
             }
@@ -90,12 +99,14 @@ impl Metrics {
         );
         out.push_str("# TYPE gatehouse_http_requests_total counter\n");
         if let Ok(requests) = self.requests.lock() {
-            for ((route, status), count) in requests.iter() {
-                let _ = writeln!(
-                    out,
-                    "gatehouse_http_requests_total{{route=\"{}\",status=\"{status}\"}} {count}",
-                    escape(route)
-                );
+            for (route, by_status) in requests.iter() {
+                let route = escape(route);
+                for (status, count) in by_status {
+                    let _ = writeln!(
+                        out,
+                        "gatehouse_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {count}"
+                    );
+                }
             }
         }
         out.push_str(

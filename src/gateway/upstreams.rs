@@ -82,6 +82,18 @@ impl Upstream {
         }
     }
 
+    /// Whether this upstream serves `model`; on every request, so without
+    /// copying the model list.
+    pub fn serves(&self, model: &str) -> bool {
+        if self.declared.is_empty() {
+            self.discovered
+                .read()
+                .is_ok_and(|models| models.iter().any(|m| m.name == model))
+        } else {
+            self.declared.iter().any(|m| m.name == model)
+        }
+    }
+
     pub fn set_discovered(&self, names: &[String]) {
         if let Ok(mut models) = self.discovered.write() {
             *models = names.iter().map(|name| ModelSpec::named(name)).collect();
@@ -170,11 +182,8 @@ impl UpstreamRegistry {
     /// consecutive requests start at different upstreams.
     pub fn candidates(&self, model: &str) -> Vec<Arc<Upstream>> {
         let all = self.all();
-        let mut serving: Vec<Arc<Upstream>> = all
-            .iter()
-            .filter(|u| u.models().iter().any(|m| m.name == model))
-            .cloned()
-            .collect();
+        let mut serving: Vec<Arc<Upstream>> =
+            all.iter().filter(|u| u.serves(model)).cloned().collect();
         if serving.len() > 1 {
             let start = self.cursor.fetch_add(1, Ordering::Relaxed) % serving.len();
             serving.rotate_left(start);
