@@ -194,32 +194,42 @@ fn observed(
     idle: Duration,
     upstream: String,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
-    let chunks = answer.bytes_stream();
-    futures_util::stream::unfold((chunks, tap, false), move |(mut chunks, mut tap, ended)| {
-        let upstream = upstream.clone();
-        async move {
-            if ended {
-                return None;
+    struct Relay<S> {
+        chunks: S,
+        tap: UsageTap,
+        upstream: String,
+        ended: bool,
+    }
+    let state = Relay {
+        chunks: answer.bytes_stream(),
+        tap,
+        upstream,
+        ended: false,
+    };
+    futures_util::stream::unfold(state, move |mut relay| async move {
+        if relay.ended {
+            return None;
+        }
+        match tokio::time::timeout(idle, relay.chunks.next()).await {
+            Ok(Some(Ok(bytes))) => {
+                relay.tap.observe(&bytes);
+                Some((Ok(bytes), relay))
             }
-            match tokio::time::timeout(idle, chunks.next()).await {
-                Ok(Some(Ok(bytes))) => {
-                    tap.observe(&bytes);
-                    Some((Ok(bytes), (chunks, tap, false)))
-                }
-                Ok(None) => None,
-                Ok(Some(Err(err))) => {
-                    tracing::warn!(upstream = %upstream, error = %err, "upstream answer broke off");
-                    tap.fail(502);
-                    metrics().upstream_error(&upstream, "broken_stream");
-                    Some((Err(std::io::Error::other(err)), (chunks, tap, true)))
-                }
-                Err(_) => {
-                    tracing::warn!(upstream = %upstream, "upstream went silent; answer cut off");
-                    tap.fail(504);
-                    metrics().upstream_error(&upstream, "idle_timeout");
-                    let err = std::io::Error::new(std::io::ErrorKind::TimedOut, "upstream idle");
-                    Some((Err(err), (chunks, tap, true)))
-                }
+            Ok(None) => None,
+            Ok(Some(Err(err))) => {
+                tracing::warn!(upstream = %relay.upstream, error = %err, "upstream answer broke off");
+                relay.tap.fail(502);
+                metrics().upstream_error(&relay.upstream, "broken_stream");
+                relay.ended = true;
+                Some((Err(std::io::Error::other(err)), relay))
+            }
+            Err(_) => {
+                tracing::warn!(upstream = %relay.upstream, "upstream went silent; answer cut off");
+                relay.tap.fail(504);
+                metrics().upstream_error(&relay.upstream, "idle_timeout");
+                relay.ended = true;
+                let err = std::io::Error::new(std::io::ErrorKind::TimedOut, "upstream idle");
+                Some((Err(err), relay))
             }
         }
     })

@@ -155,12 +155,20 @@ impl UsageTap {
     }
 
     /// Reads `data:` lines of a server-sent event stream for a usage object.
+    /// Lines within one chunk are read in place; only a line split across
+    /// chunks is gathered in `line`.
     fn observe_stream(&mut self, chunk: &[u8]) {
         let mut rest = chunk;
         while let Some(end) = rest.iter().position(|b| *b == b'\n') {
-            self.line.extend_from_slice(&rest[..end]);
-            let line = std::mem::take(&mut self.line);
-            self.read_usage_line(&line);
+            if self.line.is_empty() {
+                self.read_usage_line(&rest[..end]);
+            } else {
+                let mut line = std::mem::take(&mut self.line);
+                line.extend_from_slice(&rest[..end]);
+                self.read_usage_line(&line);
+                line.clear();
+                self.line = line;
+            }
             rest = &rest[end + 1..];
         }
         if self.line.len() + rest.len() <= MAX_BODY_FOR_USAGE {
