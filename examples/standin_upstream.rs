@@ -7,9 +7,12 @@
 //! body field, which gatehouse passes on untouched:
 //! `"standin": {"chunks": 5, "chunk_delay_ms": 100, "first_byte_delay_ms": 0, "status": 200}`.
 //! `GET /standin/last-request` shows the last inference request's headers
-//! and body, so tests can see exactly what gatehouse forwarded.
+//! and body, so tests can see exactly what gatehouse forwarded;
+//! `GET /standin/streams` counts streamed answers started, finished and
+//! dropped before their end (the reader went away).
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,6 +30,31 @@ use serde_json::{Value, json};
 struct Standin {
     models: Arc<Vec<String>>,
     last_request: Arc<Mutex<Value>>,
+    streams: Arc<StreamCounts>,
+}
+
+#[derive(Default)]
+struct StreamCounts {
+    started: AtomicU64,
+    finished: AtomicU64,
+    dropped: AtomicU64,
+}
+
+/// Travels with one streamed answer; counts it as finished or dropped.
+struct StreamWatch {
+    counts: Arc<StreamCounts>,
+    finished: bool,
+}
+
+impl Drop for StreamWatch {
+    fn drop(&mut self) {
+        let counter = if self.finished {
+            &self.counts.finished
+        } else {
+            &self.counts.dropped
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Default)]
@@ -84,6 +112,7 @@ fn main() {
         let state = Standin {
             models: Arc::new(models),
             last_request: Arc::default(),
+            streams: Arc::default(),
         };
         let app = Router::new()
             .route("/v1/models", get(list_models))
@@ -91,6 +120,7 @@ fn main() {
             .route("/v1/chat/completions", post(chat))
             .route("/v1/embeddings", post(embeddings))
             .route("/standin/last-request", get(last_request))
+            .route("/standin/streams", get(stream_counts))
             .with_state(state);
         // Like real inference servers, send each streamed chunk at once.
         let listener = tokio::net::TcpListener::bind(&listen)
@@ -120,6 +150,15 @@ async fn last_request(State(s): State<Standin>) -> Json<Value> {
             .map(|v| v.clone())
             .unwrap_or(Value::Null),
     )
+}
+
+async fn stream_counts(State(s): State<Standin>) -> Json<Value> {
+    let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    Json(json!({
+        "started": count(&s.streams.started),
+        "finished": count(&s.streams.finished),
+        "dropped": count(&s.streams.dropped),
+    }))
 }
 
 fn remember(s: &Standin, headers: &HeaderMap, body: &Value) {
@@ -192,7 +231,12 @@ async fn answer(s: &Standin, headers: &HeaderMap, raw: &[u8], chat: bool) -> Res
 
     let include_usage = body["stream_options"]["include_usage"].as_bool() == Some(true);
     let delay = Duration::from_millis(steer.chunk_delay_ms);
-    let stream = async_chunks(words, model, chat, include_usage, usage, delay);
+    s.streams.started.fetch_add(1, Ordering::Relaxed);
+    let watch = StreamWatch {
+        counts: Arc::clone(&s.streams),
+        finished: false,
+    };
+    let stream = async_chunks(words, model, chat, include_usage, usage, delay, watch);
     Response::builder()
         .header("content-type", "text/event-stream")
         .body(Body::from_stream(stream))
@@ -206,9 +250,10 @@ fn async_chunks(
     include_usage: bool,
     usage: Value,
     delay: Duration,
+    watch: StreamWatch,
 ) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> {
     let total = words.len();
-    futures_util::stream::unfold(0usize, move |i| {
+    futures_util::stream::unfold((0usize, watch), move |(i, mut watch)| {
         let (words, model, usage) = (words.clone(), model.clone(), usage.clone());
         async move {
             if i > total + 1 {
@@ -245,9 +290,10 @@ fn async_chunks(
                     String::new()
                 }
             } else {
+                watch.finished = true;
                 "data: [DONE]\n\n".to_owned()
             };
-            Some((Ok(Bytes::from(event)), i + 1))
+            Some((Ok(Bytes::from(event)), (i + 1, watch)))
         }
     })
 }

@@ -260,7 +260,10 @@ async fn console_pages_and_metrics_render() {
     // Empty Users and Teams pages say what will appear there.
     for (path, expected) in [
         ("/admin/users", "Nobody yet"),
-        ("/admin/teams", "No mapping: everyone is in the default team"),
+        (
+            "/admin/teams",
+            "No mapping: everyone is in the default team",
+        ),
         ("/admin/users/no-such-id", "No such user"),
     ] {
         let page = client
@@ -271,7 +274,10 @@ async fn console_pages_and_metrics_render() {
             .unwrap();
         let status = page.status();
         let html = page.text().await.unwrap();
-        assert!(html.contains(expected), "{path} ({status}) lacks {expected:?}");
+        assert!(
+            html.contains(expected),
+            "{path} ({status}) lacks {expected:?}"
+        );
     }
 
     let csv = client

@@ -291,6 +291,10 @@ class StandinUpstream:
     def last_request(self) -> dict:
         return requests.get(f"{self.base}/standin/last-request", timeout=5).json()
 
+    def streams(self) -> dict:
+        """Streamed answers so far: started, finished, and dropped before their end."""
+        return requests.get(f"{self.base}/standin/streams", timeout=5).json()
+
     def stop(self):
         if self.process and self.process.poll() is None:
             self.process.terminate()

@@ -178,3 +178,23 @@ def test_fast_stream_is_not_held_back(gw, alice, admin_changes):
              f"through gatehouse {through}")
     assert statistics.median(direct) < 15, f"the test upstream itself is slow: {shown}"
     assert statistics.median(through) < 25, f"events held back by gatehouse: {shown}"
+
+
+def test_a_client_that_leaves_mid_stream_ends_the_upstream_stream(client, upstream):
+    """The openai client stops reading after the first chunk and closes the stream: gatehouse
+    drops its upstream request at once instead of reading the answer to its end."""
+    before = upstream.streams()
+    stream = client.chat.completions.create(
+        model=CHAT_MODEL, messages=MESSAGES, stream=True,
+        extra_body=standin(50, chunk_delay_ms=100))
+    first = next(iter(stream))
+    assert first.choices[0].delta.content == "tok0 "
+    stream.close()
+
+    deadline = time.monotonic() + 3
+    while upstream.streams()["dropped"] == before["dropped"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    after = upstream.streams()
+    assert after["dropped"] == before["dropped"] + 1, \
+        f"the upstream stream went on after the client left: {before} -> {after}"
+    assert after["finished"] == before["finished"]
