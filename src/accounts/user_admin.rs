@@ -64,12 +64,12 @@ pub async fn revoke_key(app: &AppState, user: &UserRecord) -> Result<u64, UserAd
 
 /// Replaces the key of `user` with a new one that only its owner will see;
 /// it expires at `expires_at` (unix milliseconds) or, when `None`, after
-/// the server's key lifetime. Returns the new key's public id.
+/// the server's key lifetime. Returns the new key's public id and expiry.
 pub async fn rotate_key(
     app: &AppState,
     user: &UserRecord,
     expires_at: Option<i64>,
-) -> Result<String, UserAdminError> {
+) -> Result<RotatedKey, UserAdminError> {
     let issued = match expires_at {
         Some(at) => {
             check_expiry(at, now_millis())?;
@@ -80,7 +80,17 @@ pub async fn rotate_key(
     app.store.rotate_key(&user.id, &issued.record).await?;
     app.gateway.changed().await?;
     tracing::info!(user_id = %user.id, key_id = %issued.record.id, "plugin key rotated by an administrator");
-    Ok(issued.record.id)
+    Ok(RotatedKey {
+        id: issued.record.id,
+        expires_at: issued.record.expires_at,
+    })
+}
+
+/// The public facts of a key just issued by rotation.
+pub struct RotatedKey {
+    pub id: String,
+    /// Unix milliseconds; `None`: it does not expire.
+    pub expires_at: Option<i64>,
 }
 
 /// Shuts `user` out (keys refused, sessions ended) or lets them back in.

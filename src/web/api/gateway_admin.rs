@@ -266,11 +266,9 @@ pub async fn rotate_key(
     };
     let user = user_named(&app, &username).await?;
     let expires_at = rotation.expires_at.map(|s| s.saturating_mul(1000));
-    let key_id = user_admin::rotate_key(&app, &user, expires_at).await?;
-    let listing = app.store.user_listing(&user.id).await?;
-    let expires = listing.and_then(|l| l.key).and_then(|k| k.expires_at);
+    let key = user_admin::rotate_key(&app, &user, expires_at).await?;
     Ok(Json(
-        json!({ "key_id": key_id, "expires_at": expires.map(|ms| ms / 1000) }),
+        json!({ "key_id": key.id, "expires_at": key.expires_at.map(|ms| ms / 1000) }),
     ))
 }
 
